@@ -1,0 +1,57 @@
+"""The ``chu-bench`` command line (DESIGN §6).
+
+Each sub-command lives in ``pipelines/commands/<name>.py`` with ``register(subparsers)``;
+heavy imports (Dagster, Great Expectations, pandas) happen inside the handlers so that
+``chu-bench --help`` and ``chu-bench validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS = ("validate", "template", "run", "export", "report", "users")
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """Usage errors in French, exit code 2 (DESIGN §3.4)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"chu-bench : erreur d'utilisation : {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = FrenchArgumentParser(
+        prog="chu-bench",
+        description="Benchmark cybersécurité des CHU de l'alliance des DSI.",
+    )
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMANDE", parser_class=FrenchArgumentParser
+    )
+    for name in COMMANDS:
+        module = importlib.import_module(f"pipelines.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("\nchu-bench : interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - users get a French sentence, never a traceback
+        print(f"chu-bench : erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

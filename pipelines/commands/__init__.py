@@ -1,0 +1,1 @@
+"""One module per ``chu-bench`` sub-command: ``register(subparsers)`` sets ``handler``."""
