@@ -100,7 +100,9 @@ class ReferenceData:
 
     def chapter_titles(self, annee: int | None = None) -> dict[int, str]:
         measures = (
-            self.measures_for_year(annee) if annee is not None else next(iter(self.referentials.values()))
+            self.measures_for_year(annee)
+            if annee is not None
+            else next(iter(self.referentials.values()))
         )
         return {m.chapitre: m.chapitre_titre for m in measures}
 
@@ -115,7 +117,10 @@ def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise ReferenceDataError(f"Fichier de référence introuvable : {path}.")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        return [(index + 2, {k: (v or "").strip() for k, v in row.items()}) for index, row in enumerate(reader)]
+        return [
+            (index + 2, {k: (v or "").strip() for k, v in row.items()})
+            for index, row in enumerate(reader)
+        ]
 
 
 def _int(value: str, path: Path, line: int, column: str, *, optional: bool = False) -> int | None:
@@ -135,15 +140,21 @@ def _load_establishments(directory: Path) -> dict[str, Establishment]:
     for line, row in _rows(path):
         code = row["code"].upper()
         if not code:
-            raise ReferenceDataError(f"{path.name}, ligne {line} : le code de l'établissement est vide.")
+            raise ReferenceDataError(
+                f"{path.name}, ligne {line} : le code de l'établissement est vide."
+            )
         if code in establishments:
-            raise ReferenceDataError(f"{path.name}, ligne {line} : le code {code} apparaît deux fois.")
+            raise ReferenceDataError(
+                f"{path.name}, ligne {line} : le code {code} apparaît deux fois."
+            )
         establishments[code] = Establishment(
             code=code,
             nom=row["nom"],
             ville=row.get("ville", ""),
             region=row.get("region", ""),
-            lits_reference=_int(row.get("lits_reference", ""), path, line, "lits_reference", optional=True),
+            lits_reference=_int(
+                row.get("lits_reference", ""), path, line, "lits_reference", optional=True
+            ),
             premiere_campagne=_int(
                 row.get("premiere_campagne", ""), path, line, "premiere_campagne", optional=True
             ),
@@ -159,11 +170,15 @@ def _load_referential(path: Path) -> tuple[Measure, ...]:
     for line, row in _rows(path):
         mesure_id = row["mesure_id"]
         if not mesure_id or mesure_id in seen:
-            raise ReferenceDataError(f"{path.name}, ligne {line} : identifiant de mesure vide ou répété.")
+            raise ReferenceDataError(
+                f"{path.name}, ligne {line} : identifiant de mesure vide ou répété."
+            )
         seen.add(mesure_id)
         chapitre = _int(row["chapitre"], path, line, "chapitre")
         if chapitre not in CHAPTERS:
-            raise ReferenceDataError(f"{path.name}, ligne {line} : le chapitre doit être compris entre 1 et 14.")
+            raise ReferenceDataError(
+                f"{path.name}, ligne {line} : le chapitre doit être compris entre 1 et 14."
+            )
         fonction = row["fonction_csf"].upper()
         if fonction not in CSF_FUNCTIONS:
             raise ReferenceDataError(
@@ -193,7 +208,7 @@ def _load_reference_cached(directory: Path) -> ReferenceData:
 
     referentials: dict[str, tuple[Measure, ...]] = {}
     names: dict[str, str] = {}
-    for line, row in _rows(directory / "referentiels.csv"):
+    for _line, row in _rows(directory / "referentiels.csv"):
         code = row["code"]
         referentials[code] = _load_referential(directory / row["fichier"])
         names[code] = row["nom"]
@@ -229,7 +244,9 @@ def _load_reference_cached(directory: Path) -> ReferenceData:
         for line, row in _rows(path)
     )
     if {c.fonction_id for c in categories} != set(CSF_FUNCTIONS):
-        raise ReferenceDataError(f"{path.name} doit décrire les six fonctions {', '.join(CSF_FUNCTIONS)}.")
+        raise ReferenceDataError(
+            f"{path.name} doit décrire les six fonctions {', '.join(CSF_FUNCTIONS)}."
+        )
 
     path = directory / "references_depenses.csv"
     spending = tuple(
