@@ -1,0 +1,247 @@
+"""Reading what people actually send (DESIGN §3.3): bytes → header + rows of trimmed text.
+
+Everything that can go wrong while reading (size, encoding, binary content, malformed CSV,
+unknown header) becomes a :class:`~expectations.report.Finding`, never an exception: the
+CLI, the dashboard and the pipeline all show the same French report.
+
+Row numbers are the spreadsheet's: the header is row 1, the first record row 2, and blank
+rows count. A quoted cell holding a line break is *one* spreadsheet row, so rows are
+numbered by CSV record, not by physical line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from expectations.contract import FILE_KINDS, MAX_FILE_BYTES
+from expectations.labels import human_size, rule_message
+from expectations.report import Finding
+
+DELIMITERS = (";", ",", "\t")
+# Records looked at to choose the delimiter: enough to see the header and a few rows.
+_SNIFF_RECORDS = 30
+
+# Well-known binary formats people send by mistake, with a hint of what they are.
+_MAGIC = (
+    (b"PK\x03\x04", " (c'est un classeur Excel .xlsx, un document .ods ou une archive .zip)"),
+    (b"\xd0\xcf\x11\xe0", " (c'est un ancien classeur Excel .xls)"),
+    (b"%PDF", " (c'est un document PDF)"),
+    (b"\x89PNG", " (c'est une image PNG)"),
+    (b"\xff\xd8\xff", " (c'est une image JPEG)"),
+    (b"\x1f\x8b", " (c'est une archive compressée .gz)"),
+)
+# C0 control characters other than tab, LF, CR never appear in a CSV typed by a person.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
+_SEPARATORS = re.compile(r"[\s\-.]+")
+
+
+@dataclass
+class ReadResult:
+    """What the reader made of a file. ``rows`` hold only the kind's contract columns,
+    trimmed text (``""`` for an empty cell), with their spreadsheet line numbers."""
+
+    kind: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    encoding: str | None = None
+    delimiter: str | None = None
+    header_line: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def normalize_name(text: str) -> str:
+    """Header and code matching: ignore case, accents, surrounding spaces (``Année`` → ``annee``,
+    `` Montant MAD `` → ``montant_mad``)."""
+    text = text.replace("\ufeff", "").strip()
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SEPARATORS.sub("_", plain.lower()).strip("_")
+
+
+def _finding(
+    rule: str,
+    line: int | None = None,
+    column: str | None = None,
+    value: str | None = None,
+    **params: object,
+) -> Finding:
+    return Finding(
+        line=line,
+        column=column,
+        value=value,
+        rule=rule,
+        message=rule_message(rule, line=line, column=column, value=value, **params),
+    )
+
+
+def decode(content: bytes) -> tuple[str | None, str | None, Finding | None]:
+    """Bytes → (text, encoding name, None) or (None, None, the error)."""
+    if not content.strip(b" \t\r\n"):
+        return None, None, _finding("fichier_vide")
+    if content.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8-sig"]
+    elif content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" is UTF-16 with a BOM; the codec reads the BOM for the byte order.
+        candidates = ["utf-16"]
+    else:
+        for magic, detail in _MAGIC:
+            if content.startswith(magic):
+                return None, None, _finding("fichier_binaire", detail=detail)
+        if b"\x00" in content:
+            return None, None, _finding("fichier_binaire", detail="")
+        # UTF-8 first: a Windows-1252 file with accents is almost never valid UTF-8.
+        candidates = ["utf-8", "cp1252"]
+    for encoding in candidates:
+        try:
+            text = content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if _CONTROL.search(text):
+            return None, None, _finding("fichier_binaire", detail="")
+        if not text.replace("\ufeff", "").strip():
+            return None, None, _finding("fichier_vide")
+        return text, encoding, None
+    return None, None, _finding("encodage_inconnu")
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Choose the delimiter that best explains the header and the first rows.
+
+    Score, in order: how many header cells are contract column names (the surest sign),
+    how consistent the number of cells is across rows, how many header cells there are.
+    French files with decimal commas use ``;``, so ``;`` wins ties.
+    """
+    known = {name for kind in FILE_KINDS.values() for name in kind.columns}
+    best: tuple[tuple[int, float, int], str] | None = None
+    for delimiter in DELIMITERS:
+        try:
+            records = [
+                r
+                for r in itertools.islice(
+                    csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
+                    _SNIFF_RECORDS,
+                )
+                if any(cell.strip() for cell in r)
+            ]
+        except csv.Error:
+            continue
+        if not records:
+            continue
+        header = records[0]
+        recognised = sum(normalize_name(cell) in known for cell in header)
+        body = records[1:]
+        consistent = sum(len(r) == len(header) for r in body) / len(body) if body else 1.0
+        score = (recognised, consistent if len(header) > 1 else 0.0, len(header))
+        if best is None or score > best[0]:
+            best = (score, delimiter)
+    return best[1] if best else ";"
+
+
+def _recognise_kind(names: list[str], line: int) -> tuple[str | None, Finding | None]:
+    """The kind is recognised from the header, never from the file name (DESIGN §3.2)."""
+    present = set(names)
+    overlaps = {kind.name: len(present & set(kind.signature)) for kind in FILE_KINDS.values()}
+    top = max(overlaps.values())
+    if top == 0:
+        return None, _finding("type_non_reconnu", line=line)
+    winners = [name for name, count in overlaps.items() if count == top]
+    if len(winners) > 1:
+        return None, _finding("type_ambigu", line=line, detail=" ou ".join(winners))
+    return winners[0], None
+
+
+def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -> ReadResult:
+    """Read one received file. ``filename`` is only used in messages, never to guess the kind."""
+    result = ReadResult()
+    if max_bytes is not None and len(content) > max_bytes:
+        result.errors.append(
+            _finding(
+                "fichier_trop_gros", size=human_size(len(content)), limit=human_size(max_bytes)
+            )
+        )
+        return result
+    text, encoding, problem = decode(content)
+    if problem is not None:
+        result.errors.append(problem)
+        return result
+    result.encoding = encoding
+    text = text.lstrip("\ufeff")
+    delimiter = _sniff_delimiter(text)
+    result.delimiter = delimiter
+
+    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    positions: dict[str, int] = {}
+    line = 0
+    try:
+        for record in records:
+            line += 1
+            if not any(cell.strip() for cell in record):
+                continue  # entirely empty: ignored, but it counted in ``line``
+            if header is None:
+                header = record
+                result.header_line = line
+                if not _read_header(result, header, line, positions):
+                    return result
+                continue
+            cells = [cell.strip() for cell in record]
+            if len(cells) > len(header) and any(cells[len(header) :]):
+                result.errors.append(
+                    _finding("trop_de_valeurs", line=line, count=len(cells), expected=len(header))
+                )
+                continue
+            row = {
+                name: (cells[index] if index < len(cells) else "")
+                for name, index in positions.items()
+            }
+            result.rows.append((line, row))
+    except csv.Error as exc:
+        result.errors.append(_finding("csv_illisible", line=line + 1, detail=str(exc)))
+        return result
+
+    if header is None:
+        result.errors.append(_finding("fichier_vide"))
+    elif not result.rows and not result.errors:
+        result.errors.append(_finding("aucune_donnee"))
+    return result
+
+
+def _read_header(
+    result: ReadResult,
+    header: list[str],
+    line: int,
+    positions: dict[str, int],
+) -> bool:
+    """Map header cells to contract columns; False when the file cannot be read further."""
+    names = [normalize_name(cell) for cell in header]
+    kind, problem = _recognise_kind(names, line)
+    if problem is not None:
+        result.errors.append(problem)
+        return False
+    result.kind = kind
+    spec = FILE_KINDS[kind]
+    for index, (raw, name) in enumerate(zip(header, names, strict=True)):
+        if name in spec.columns:
+            if name in positions:
+                result.errors.append(_finding("colonne_en_double", line=line, column=name))
+                continue
+            positions[name] = index
+        elif name:
+            result.warnings.append(
+                _finding("colonne_inconnue", line=line, column=name, value=raw.strip())
+            )
+    result.columns = [name for name in spec.columns if name in positions]
+    for name in spec.required:
+        if name not in positions:
+            result.errors.append(_finding("colonne_manquante", line=line, column=name))
+    return not result.errors
