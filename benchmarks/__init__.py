@@ -1,0 +1,1 @@
+"""Scale and speed harness: a seeded generator of fictitious alliances (``benchmarks.generate``)."""
