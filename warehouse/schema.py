@@ -8,7 +8,9 @@ from expectations.reference import CHAPTERS, CSF_FUNCTIONS
 
 metadata = sa.MetaData()
 
-Money = sa.Numeric(18, 2)
+# Exact NUMERIC in the database, floats in Python: pandas computes in floats anyway, and
+# Decimal would make SQLite warn and every DataFrame column object-typed.
+Money = sa.Numeric(18, 2, asdecimal=False)
 
 # Every file received, valid or not: nothing is lost (DESIGN §4).
 submissions = sa.Table(
@@ -35,6 +37,16 @@ submissions = sa.Table(
     sa.Column("n_warnings", sa.Integer, nullable=False, default=0),
     sa.Column("report", sa.JSON, nullable=False),
     sa.Index("ix_submissions_partition", "chu", "annee", "kind", "status"),
+    # At most one current submission per (chu, annee, kind), enforced by the database itself.
+    sa.Index(
+        "ux_submissions_current",
+        "chu",
+        "annee",
+        "kind",
+        unique=True,
+        sqlite_where=sa.text("status = 'current'"),
+        postgresql_where=sa.text("status = 'current'"),
+    ),
 )
 
 maturity_answers = sa.Table(

@@ -1,0 +1,151 @@
+"""Where the warehouse lives and how to connect to it.
+
+One SQLAlchemy URL chooses the database (DESIGN §4): an explicit ``--database-url``,
+else ``CHU_BENCH_DATABASE_URL``, else an SQLite file under ``data/``. PostgreSQL
+goes through psycopg 3.
+
+The dashboard, the CLI and the Dagster daemon may use the same SQLite file at the
+same time, so SQLite connections run in WAL mode (readers never block the writer),
+wait for a lock instead of failing at once, and enforce foreign keys.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from expectations.reference import PROJECT_ROOT
+from warehouse.schema import metadata
+
+DATABASE_URL_ENV = "CHU_BENCH_DATABASE_URL"
+DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "warehouse.sqlite"
+# How long an SQLite writer waits for another one before giving up (milliseconds).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Execution option asking for a write transaction (see _install_sqlite_hooks).
+_WRITE_OPTION = "chu_bench_write"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def normalise_database_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg 3 here (SQLAlchemy would pick
+    psycopg2, which the project does not install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def resolve_database_url(explicit: str | None = None) -> str:
+    """The database to use: ``explicit`` > env ``CHU_BENCH_DATABASE_URL`` > the default
+    SQLite file ``data/warehouse.sqlite`` (its folder is created when missing)."""
+    url = explicit or os.environ.get(DATABASE_URL_ENV) or None
+    if url is None:
+        DEFAULT_DATABASE_PATH.parent.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{DEFAULT_DATABASE_PATH}"
+    return normalise_database_url(url.strip())
+
+
+def _sqlite_file(url: sa.URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _install_sqlite_hooks(engine: Engine, in_memory: bool) -> None:
+    """Pragmas on every new connection, and explicit BEGINs.
+
+    pysqlite starts its transactions lazily, at the first write, so the reads that
+    precede a write (the idempotency check, the current submission) would not be
+    in the transaction. We take control of BEGIN instead (the recipe of the
+    SQLAlchemy SQLite docs); write transactions use BEGIN IMMEDIATE so that two
+    writers queue on the busy timeout rather than fail half-way with "database is
+    locked" when upgrading a read lock.
+    """
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL stays consistent after a crash and is much faster than FULL.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(_WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (resolved with :func:`resolve_database_url`), with the schema
+    created when missing. Engines are cached per URL: repeated calls share one pool."""
+    resolved = resolve_database_url(url)
+    with _engines_lock:
+        engine = _engines.get(resolved)
+        if engine is not None:
+            return engine
+        parsed = make_url(resolved)
+        if parsed.get_backend_name() == "sqlite":
+            path = _sqlite_file(parsed)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(
+                resolved, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            )
+            _install_sqlite_hooks(engine, in_memory=path is None)
+        else:
+            # pre_ping: the dashboard keeps connections for hours; a restarted server
+            # must not surface as an error on the next click.
+            engine = sa.create_engine(resolved, pool_pre_ping=True)
+        metadata.create_all(engine)
+        _engines[resolved] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, and processes that fork)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a write: committed at the end, rolled back on any exception.
+
+    SQLite: BEGIN IMMEDIATE (writers queue instead of failing). PostgreSQL: ordinary
+    READ COMMITTED transaction; callers lock what they need (see submissions.py).
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+def connect(bind: Engine | Connection) -> AbstractContextManager[Connection]:
+    """A connection for reading: the given one (inside a caller's transaction) or a new one."""
+    if isinstance(bind, Connection):
+        return nullcontext(bind)
+    return bind.connect()
+
+
+def is_postgresql(bind: Engine | Connection) -> bool:
+    return bind.dialect.name == "postgresql"
