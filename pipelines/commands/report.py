@@ -1,10 +1,48 @@
-"""`chu-bench report` — placeholder until its owner writes it."""
+"""`chu-bench report` — the self-contained HTML report of a campaign."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("report", help="(à venir)")
-    parser.set_defaults(handler=lambda args: 2)
+    parser = subparsers.add_parser(
+        "report",
+        help="écrit le rapport HTML d'une campagne pour la réunion de l'alliance",
+        description=(
+            "Écrit un rapport HTML autonome (graphiques inclus, s'ouvre sans réseau) : chiffres "
+            "clés, maturité, dépenses, mutualisation, état de la campagne."
+        ),
+    )
+    parser.add_argument("--annee", type=int, required=True, metavar="N", help="année de campagne")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="FICHIER.html", help="fichier HTML à écrire"
+    )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        default=None,
+        help="entrepôt (URL SQLAlchemy) ; défaut : CHU_BENCH_DATABASE_URL, sinon SQLite local",
+    )
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    if output.is_dir():
+        print(f"chu-bench : {output} est un dossier ; indiquer un fichier .html.", file=sys.stderr)
+        return 2
+    if not output.parent.is_dir():
+        print(f"chu-bench : dossier introuvable : {output.parent}", file=sys.stderr)
+        return 2
+    from pipelines.report_html import build_report
+    from warehouse.engine import make_engine
+
+    document = build_report(make_engine(args.database_url), args.annee)
+    output.write_text(document, encoding="utf-8")
+    size = output.stat().st_size / 1024 / 1024
+    size_text = f"{size:.1f}".replace(".", ",")
+    print(f"Rapport {args.annee} écrit dans {output} ({size_text} Mo).")
+    return 0
