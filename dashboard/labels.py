@@ -1,0 +1,155 @@
+"""French words of the analysis pages that only the dashboard uses.
+
+The shared vocabulary (KPI labels, status labels, the 0–5 level scale, categories, CSF
+functions) is in ``expectations/labels.py`` and is imported from there, never copied.
+``FORMULAS`` is the one place that explains each §5 column: the method page prints it and
+the other pages use it as help text, so that a definition cannot differ between pages.
+"""
+
+from __future__ import annotations
+
+from expectations.labels import (
+    CATEGORY_LABELS,
+    CSF_FUNCTION_LABELS,
+    KIND_LABELS,
+    KPI_LABELS,
+    LEVEL_LABELS,
+    NATURE_LABELS,
+    NOT_APPLICABLE_LABEL,
+    STATUS_LABELS,
+)
+
+__all__ = [
+    "CATEGORY_LABELS",
+    "CSF_FUNCTION_LABELS",
+    "FORMULAS",
+    "KIND_LABELS",
+    "KPI_LABELS",
+    "LEVEL_DESCRIPTIONS",
+    "LEVEL_LABELS",
+    "MEASURE_COLUMN_LABELS",
+    "NATURE_LABELS",
+    "NOT_APPLICABLE_LABEL",
+    "PAGE_TITLES",
+    "POOLING_COLUMN_LABELS",
+    "STATUS_LABELS",
+    "kpi_label",
+]
+
+PAGE_TITLES = {
+    "vue_ensemble": "Vue d'ensemble",
+    "maturite": "Maturité",
+    "investissements": "Investissements",
+    "mutualisation": "Mutualisation",
+    "methode": "Méthode",
+}
+
+NO_DATA = (
+    "Aucune donnée consolidée pour l'instant : le tableau de bord se remplira dès que les "
+    "premiers fichiers valides auront été traités."
+)
+NO_DATA_FOR_YEAR = "Aucune donnée consolidée pour la campagne {annee}."
+
+# What each level of the DNSSI scale means in practice (method page).
+LEVEL_DESCRIPTIONS: dict[int, str] = {
+    0: "La mesure n'est pas mise en œuvre.",
+    1: "Mise en œuvre ponctuelle, dépendante des personnes, sans méthode.",
+    2: "Pratique répétée de façon similaire, mais non formalisée.",
+    3: "Pratique documentée, approuvée et appliquée de façon homogène.",
+    4: "Pratique mesurée et pilotée par des indicateurs.",
+    5: "Pratique améliorée en continu à partir des mesures.",
+}
+
+# §5 definitions, in the same terms as warehouse/benchmark.py computes them.
+FORMULAS: dict[str, str] = {
+    "indice_maturite": (
+        "Moyenne des niveaux (0 à 5) des mesures applicables ; les mesures « NA » sont exclues. "
+        "Arrondi à 2 décimales."
+    ),
+    "part_mesures_niveau3_pct": (
+        "Nombre de mesures applicables de niveau 3 ou plus ÷ nombre de mesures applicables × 100."
+    ),
+    "ecart_cible": (
+        "Moyenne de (niveau cible − niveau) sur les mesures qui ont à la fois un niveau et une "
+        "cible. Positif : il reste du chemin jusqu'à la cible."
+    ),
+    "score_fonction": (
+        "Pour chaque fonction NIST CSF 2.0 (Gouverner, Identifier, Protéger, Détecter, Répondre, "
+        "Rétablir) : moyenne des niveaux des mesures dont c'est la fonction principale."
+    ),
+    "score_chapitre": "Pour chaque chapitre de la DNSSI (1 à 14) : moyenne des niveaux de ses mesures.",
+    "depense_ssi_mad": "Somme des montants (montant_mad) des lignes du fichier de dépenses.",
+    "part_capex_pct": "Dépenses d'investissement (capex) ÷ dépense de sécurité totale × 100.",
+    "part_budget_si_pct": "Dépense de sécurité ÷ budget informatique (budget_si_mad) × 100.",
+    "part_si_budget_total_pct": (
+        "Budget informatique (budget_si_mad) ÷ budget total de l'établissement "
+        "(budget_total_mad) × 100."
+    ),
+    "depense_par_lit_mad": "Dépense de sécurité ÷ nombre de lits (lits).",
+    "effectif_ssi_pour_100_si": (
+        "Effectif sécurité (effectif_ssi) ÷ effectif informatique (effectif_si) × 100, en "
+        "équivalents temps plein."
+    ),
+    "rang_maturite": "1 = l'indice de maturité le plus élevé parmi les CHU de la campagne.",
+    "ecart_mediane_indice": "Indice de maturité − médiane des indices de l'alliance la même année.",
+    "evolution_indice": (
+        "Indice de maturité − indice de la campagne précédente du même CHU (vide pour une "
+        "première campagne)."
+    ),
+    "mediane_alliance": (
+        "Médiane de l'alliance : valeur centrale des CHU ayant l'indicateur cette année-là "
+        "(moyenne des deux valeurs centrales pour un nombre pair)."
+    ),
+    "economie_estimee_mad": (
+        "Mutualisation : une même solution ou un même fournisseur acheté par au moins deux CHU "
+        "la même année. Économie estimée = dépense totale concernée × taux d'économie retenu."
+    ),
+}
+
+
+# Which FORMULAS entry explains which benchmark column (score_* share one text each).
+def formula_for(column: str) -> str | None:
+    if column.startswith("score_chapitre_"):
+        return FORMULAS["score_chapitre"]
+    if column.startswith("score_"):
+        return FORMULAS["score_fonction"]
+    return FORMULAS.get(column)
+
+
+def kpi_label(column: str) -> str:
+    """The shared French label of a §5 column (falls back to the column name)."""
+    return KPI_LABELS.get(column, column)
+
+
+MEASURE_COLUMN_LABELS = {
+    "mesure_id": "Mesure",
+    "titre": "Intitulé",
+    "chapitre": "Chapitre",
+    "chapitre_titre": "Titre du chapitre",
+    "fonction": "Fonction NIST CSF",
+    "niveau": "Niveau",
+    "libelle_niveau": "Niveau (libellé)",
+    "cible": "Cible",
+    "ecart_cible": "Écart à la cible",
+    "niveau_moyen_alliance": "Niveau moyen de l'alliance",
+    "commentaire": "Commentaire",
+}
+
+POOLING_COLUMN_LABELS = {
+    "type": "Type",
+    "nom": "Solution ou fournisseur",
+    "nb_chu": "Nombre de CHU",
+    "chus": "CHU concernés",
+    "total_mad": "Dépense totale (MAD)",
+    "taux_economie": "Taux d'économie (%)",
+    "economie_estimee_mad": "Économie estimée (MAD)",
+}
+
+POOLING_TYPE_LABELS = {"solution": "Solution", "fournisseur": "Fournisseur"}
+
+CHANGE_LABELS = {
+    "progression": "Plus fortes progressions",
+    "recul": "Reculs",
+    "nouveaux": "Nouveaux fichiers",
+    "rangs": "Changements de rang",
+}

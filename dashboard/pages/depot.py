@@ -1,0 +1,179 @@
+"""Dépôt: a DSI sends its CSV files, sees at once the same report as ``chu-bench validate``,
+and valid files become its CHU's current data (DESIGN §1, §3.4, §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from dashboard.access import Viewer, page_roles, require_role
+from dashboard.context import get_engine, get_reference
+from dashboard.report_view import show_report
+
+RESULTS_KEY = "depot_results"
+CHANNEL = "depot"
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    filename: str
+    report: dict[str, Any]
+    submission_id: int
+    status: str
+    created: bool
+
+
+def process_upload(viewer: Viewer, filename: str, content: bytes) -> UploadOutcome:
+    """Validate then store one file, as ``viewer``. The contract already refuses a file about
+    another CHU (``sender_chu``); the check below is a second lock, so that nothing ever
+    becomes another CHU's current data through this page even if that rule changed."""
+    from expectations.report import Finding
+    from expectations.validate import validate_bytes
+    from warehouse.submissions import store_submission
+
+    if viewer.role != "dsi" or not viewer.chu:
+        raise PermissionError("Seul le DSI d'un CHU peut déposer des fichiers.")
+    engine, reference = get_engine(), get_reference()
+    result = validate_bytes(content, filename, sender_chu=viewer.chu, reference=reference)
+    if result.valid and not viewer.can_upload_for(result.report.chu or ""):
+        result.report.errors.append(
+            Finding(
+                line=None,
+                column="chu",
+                value=result.report.chu,
+                rule="chu_expediteur",
+                message=(
+                    f"Ce fichier ne concerne pas le CHU {viewer.chu} : vous ne pouvez déposer "
+                    "que les fichiers de votre établissement."
+                ),
+            )
+        )
+        result.records = None
+    stored = store_submission(
+        engine,
+        content=content,
+        filename=filename,
+        result=result,
+        sender=viewer.username,
+        channel=CHANNEL,
+        sender_chu=viewer.chu,
+    )
+    return UploadOutcome(
+        filename, result.report.to_dict(), stored.id, stored.status, stored.created
+    )
+
+
+def _templates(viewer: Viewer) -> None:
+    from expectations.contract import DEPENSES, MATURITE, PROFIL
+    from expectations.labels import KIND_LABELS
+    from expectations.templates import render_template
+
+    reference = get_reference()
+    years = reference.campaign_years
+    st.subheader("Modèles à remplir")
+    st.caption(
+        "Chaque modèle est prérempli pour votre CHU et l'année choisie (l'auto-évaluation "
+        "liste toutes les mesures du référentiel). Il s'ouvre directement dans Excel ; "
+        "enregistrez-le ensuite au format CSV."
+    )
+    annee = st.selectbox("Année de la campagne", years, index=len(years) - 1, key="depot_annee")
+    columns = st.columns(3)
+    for column, kind in zip(columns, (MATURITE, DEPENSES, PROFIL), strict=True):
+        with column:
+            st.download_button(
+                f"Modèle « {KIND_LABELS[kind]} »",
+                data=render_template(kind, viewer.chu, int(annee), reference=reference),
+                file_name=f"{kind}_{viewer.chu.lower()}_{annee}.csv",
+                mime="text/csv",
+                icon=":material/download:",
+                key=f"template-{kind}",
+                on_click="ignore",
+            )
+
+
+def _outcome_message(viewer: Viewer, outcome: UploadOutcome) -> None:
+    from expectations.labels import STATUS_LABELS
+
+    status = STATUS_LABELS.get(outcome.status, outcome.status)
+    if not outcome.created:
+        own = outcome.report.get("chu") == viewer.chu and not outcome.report.get("errors")
+        # Identical bytes already stored. Say which submission only when it is the DSI's
+        # own valid file: a copy of a peer's file must not tell how that peer's file fared.
+        detail = f" (dépôt n° {outcome.submission_id}, statut « {status} »)" if own else ""
+        st.info(
+            f"Ce fichier avait déjà été reçu{detail} : rien n'a changé.",
+            icon=":material/info:",
+        )
+    elif outcome.status == "current":
+        st.info(
+            f"Dépôt n° {outcome.submission_id} enregistré : ces données sont désormais celles "
+            "de votre CHU pour cette année (le dépôt précédent éventuel est conservé, marqué "
+            "« Remplacé »).",
+            icon=":material/task_alt:",
+        )
+    elif outcome.status == "superseded":
+        st.info(
+            f"Dépôt n° {outcome.submission_id} enregistré, mais un fichier plus récent du même "
+            "type est déjà en vigueur.",
+            icon=":material/info:",
+        )
+    else:
+        st.warning(
+            f"Dépôt n° {outcome.submission_id} conservé comme « {status} » avec son rapport : "
+            "vos données en vigueur ne changent pas. Corrigez le fichier puis déposez-le à nouveau.",
+            icon=":material/warning:",
+        )
+
+
+def render(viewer: Viewer) -> None:
+    require_role(viewer, *page_roles("depot"))
+    reference = get_reference()
+    establishment = reference.establishments.get(viewer.chu or "")
+    name = establishment.nom if establishment else viewer.chu
+    st.title("Dépôt des fichiers")
+    st.markdown(
+        f"Vous déposez pour le **{name}** uniquement. Chaque fichier est vérifié dès son envoi "
+        "avec les mêmes règles que `chu-bench validate` ; un fichier valide devient la version "
+        "en vigueur de votre CHU, un fichier invalide est conservé avec son rapport sans rien "
+        "remplacer."
+    )
+
+    _templates(viewer)
+
+    st.subheader("Envoyer des fichiers")
+    with st.form("depot", clear_on_submit=True):
+        files = st.file_uploader(
+            "Fichiers CSV (auto-évaluation, dépenses, profil)",
+            type=["csv", "txt"],
+            accept_multiple_files=True,
+            key="depot_files",
+        )
+        submitted = st.form_submit_button("Vérifier et déposer", type="primary")
+    if submitted:
+        if not files:
+            st.warning("Choisissez au moins un fichier CSV.")
+        else:
+            outcomes = []
+            with st.spinner("Vérification des fichiers…"):
+                for uploaded in files:
+                    outcomes.append(process_upload(viewer, uploaded.name, uploaded.getvalue()))
+            if any(o.created and o.status == "current" for o in outcomes):
+                from warehouse.refresh import rebuild_benchmark
+
+                with st.spinner("Mise à jour du benchmark…"):
+                    rebuild_benchmark(get_engine(), reference)
+            st.session_state[RESULTS_KEY] = outcomes
+
+    outcomes = st.session_state.get(RESULTS_KEY) or []
+    if outcomes:
+        st.subheader("Résultat du dernier dépôt")
+        for index, outcome in enumerate(outcomes):
+            with st.container(border=True):
+                show_report(
+                    outcome.report,
+                    chu_label=name if outcome.report.get("chu") == viewer.chu else None,
+                    key=f"depot-report-{index}",
+                )
+                _outcome_message(viewer, outcome)

@@ -1,0 +1,659 @@
+"""Plotly figures of the benchmark, shared by the dashboard and the HTML report.
+
+Every builder is a pure function of DataFrames: no Streamlit, no database. The
+caller passes data that is already fit to be shown — for a DSI user, peers are
+already anonymised (``dashboard.access.present``) — and the builders only ever
+put the given columns into traces, labels and hover texts, never anything they
+would look up themselves (no name, city or code of an establishment).
+
+Numbers are French: ``layout.separators`` makes Plotly write ``1 234,5``, and the
+few texts written in Python (annotations, reference lines) go through
+:func:`french_number`, the single place that formats numbers for both the figures
+and the dashboard (``dashboard/formatting.py`` builds on it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+# Decimal comma, then thousands separator (Plotly's `separators` layout attribute).
+SEPARATORS = ", "
+# French typography groups thousands with a narrow no-break space (U+202F).
+THOUSANDS_SEPARATOR = "\u202f"
+MISSING = "—"
+LEVEL_RANGE = (0, 5)
+FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+# A qualitative palette readable by most colour-blind people (Okabe–Ito, reordered).
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+MEDIAN_COLOR = "#555555"
+BAND_COLOR = "rgba(0,158,115,0.18)"
+HIGHLIGHT_COLOR = "#D55E00"
+BASE_COLOR = "#0072B2"
+
+
+def is_missing(value: Any) -> bool:
+    """None, NaN, pandas NA/NaT: a KPI whose inputs are missing."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def french_number(value: Any, decimals: int = 2) -> str:
+    """``1234567.891`` → ``1 234 567,89`` (narrow no-break space, decimal comma); missing → ``—``."""
+    if is_missing(value):
+        return MISSING
+    number = float(value)
+    if math.isinf(number):
+        return MISSING
+    # Half up on the decimal digits people read (2.675 → 2,68; 1234.5 → 1 235), not the
+    # binary float's round-half-even.
+    exact = Decimal(repr(number)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if exact == 0:
+        exact = abs(exact)  # no "-0,00"
+    text = f"{exact:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", THOUSANDS_SEPARATOR)
+
+
+def apply_french_layout(
+    fig: go.Figure,
+    *,
+    title: str | None = None,
+    height: int | None = None,
+    legend_title: str | None = None,
+) -> go.Figure:
+    """The shared look of every figure: French separators, font, margins, hover labels."""
+    fig.update_layout(
+        separators=SEPARATORS,
+        font={"family": FONT_FAMILY, "size": 13},
+        margin={"l": 10, "r": 10, "t": 60 if title else 30, "b": 10},
+        hoverlabel={"font": {"family": FONT_FAMILY}},
+        legend={"title": {"text": legend_title or ""}},
+        template="plotly_white",
+    )
+    if title:
+        fig.update_layout(title={"text": title, "x": 0, "xanchor": "left"})
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def empty_figure(message: str = "Aucune donnée à afficher.") -> go.Figure:
+    """A figure saying that there is nothing to show (never an exception on empty data)."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font={"size": 15}
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return apply_french_layout(fig, height=250)
+
+
+def _colors(labels: Sequence[str], highlight: str | None = None) -> list[str]:
+    if highlight is None:
+        return [BASE_COLOR] * len(labels)
+    return [HIGHLIGHT_COLOR if label == highlight else BASE_COLOR for label in labels]
+
+
+def _wrap(label: str, width: int = 16) -> str:
+    """A long CHU name on several lines (``<br>``) so that axis labels stay horizontal."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines) or label
+
+
+def _wrap_category_axis(fig: go.Figure, labels: Sequence[str]) -> None:
+    """Horizontal, wrapped tick labels; the data keeps the plain labels (hover, tests)."""
+    fig.update_xaxes(
+        tickmode="array",
+        tickvals=list(labels),
+        ticktext=[_wrap(str(label)) for label in labels],
+        tickangle=0,
+        automargin=True,
+    )
+
+
+def _ranked(df: pd.DataFrame, value_column: str, label_column: str) -> pd.DataFrame:
+    """Largest first, ties by label. Never by input order: for a DSI the input may still be
+    in the order of the CHU codes, which would tell which letter is which."""
+    return df.sort_values([value_column, label_column], ascending=[False, True], kind="mergesort")
+
+
+def _rows_with(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """Rows where every given column has a value (a null KPI is left out, never drawn as 0)."""
+    columns = list(columns)
+    if df is None or df.empty or any(c not in df.columns for c in columns):
+        return pd.DataFrame(columns=columns)
+    return df.dropna(subset=columns)
+
+
+# --- Overview -------------------------------------------------------------------------------
+
+
+def maturity_bar_chart(
+    df: pd.DataFrame,
+    *,
+    median: float | None = None,
+    label_column: str = "chu",
+    value_column: str = "indice_maturite",
+    highlight: str | None = None,
+    title: str | None = "Indice de maturité par CHU",
+    value_label: str = "Indice de maturité (0–5)",
+) -> go.Figure:
+    """Bars of the maturity index, best first, with the alliance median as a dashed line."""
+    data = _rows_with(df, [label_column, value_column])
+    if data.empty:
+        return empty_figure()
+    data = _ranked(data, value_column, label_column)
+    labels = data[label_column].astype(str).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=data[value_column].astype(float).tolist(),
+            marker_color=_colors(labels, highlight),
+            text=data[value_column].astype(float).tolist(),
+            texttemplate="%{y:.2f}",
+            textposition="outside",
+            hovertemplate="%{x}<br>" + value_label + " : %{y:.2f}<extra></extra>",
+            name=value_label,
+            showlegend=False,
+        )
+    )
+    if not is_missing(median):
+        # The line across the plot; its value in the legend, where it covers no bar label.
+        fig.add_hline(y=float(median), line_dash="dash", line_color=MEDIAN_COLOR)
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="lines",
+                line={"color": MEDIAN_COLOR, "dash": "dash"},
+                name=f"Médiane de l'alliance : {french_number(median)}",
+                showlegend=True,
+                hoverinfo="skip",
+            )
+        )
+        fig.update_layout(legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.08})
+    fig.update_yaxes(range=[0, 5.4], title=value_label)
+    fig.update_xaxes(title="")
+    _wrap_category_axis(fig, labels)
+    return apply_french_layout(fig, title=title, height=420)
+
+
+# --- Maturity -------------------------------------------------------------------------------
+
+
+def csf_radar_chart(
+    scores: pd.DataFrame,
+    function_names: Mapping[str, str],
+    *,
+    median_scores: Mapping[str, float] | None = None,
+    label_column: str = "chu",
+    title: str | None = "Maturité par fonction NIST CSF 2.0",
+) -> go.Figure:
+    """One closed polygon per row of ``scores`` (columns ``score_<GV..RC>``) and the median."""
+    codes = list(function_names)
+    theta = [f"{function_names[c]} ({c})" for c in codes]
+    columns = [f"score_{c}" for c in codes]
+    fig = go.Figure()
+    rows = scores if scores is not None and all(c in scores.columns for c in columns) else None
+    if rows is not None:
+        for index, (_, row) in enumerate(rows.iterrows()):
+            values = [None if is_missing(row[c]) else float(row[c]) for c in columns]
+            if all(v is None for v in values):
+                continue
+            fig.add_trace(
+                go.Scatterpolar(
+                    r=values + values[:1],
+                    theta=theta + theta[:1],
+                    name=str(row[label_column]),
+                    mode="lines+markers",
+                    line={"color": PALETTE[index % len(PALETTE)], "width": 2},
+                    hovertemplate="%{fullData.name}<br>%{theta} : %{r:.2f}<extra></extra>",
+                )
+            )
+    if median_scores:
+        values = [
+            None if is_missing(median_scores.get(c)) else float(median_scores[c]) for c in codes
+        ]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=values + values[:1],
+                theta=theta + theta[:1],
+                name="Médiane de l'alliance",
+                mode="lines",
+                line={"color": MEDIAN_COLOR, "dash": "dash", "width": 2},
+                hovertemplate="Médiane de l'alliance<br>%{theta} : %{r:.2f}<extra></extra>",
+            )
+        )
+    if not fig.data:
+        return empty_figure()
+    fig.update_layout(
+        polar={"radialaxis": {"range": list(LEVEL_RANGE), "dtick": 1, "angle": 90}},
+        showlegend=True,
+    )
+    return apply_french_layout(fig, title=title, height=480)
+
+
+def chapter_heatmap(
+    df: pd.DataFrame,
+    chapter_titles: Mapping[int, str],
+    *,
+    label_column: str = "chu",
+    title: str | None = "Niveau moyen par chapitre de la DNSSI",
+) -> go.Figure:
+    """CHU × DNSSI chapter heatmap of ``score_chapitre_<n>``; chapter titles in the hover."""
+    chapters = sorted(chapter_titles)
+    columns = [f"score_chapitre_{c}" for c in chapters]
+    if df is None or df.empty or any(c not in df.columns for c in columns + [label_column]):
+        return empty_figure()
+    labels = df[label_column].astype(str).tolist()
+    z = [[None if is_missing(v) else float(v) for v in row] for row in df[columns].to_numpy()]
+    if all(v is None for row in z for v in row):
+        return empty_figure()
+    x = [f"Ch. {c}" for c in chapters]
+    titles = [[chapter_titles[c].capitalize() for c in chapters] for _ in labels]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=x,
+            y=labels,
+            customdata=titles,
+            zmin=LEVEL_RANGE[0],
+            zmax=LEVEL_RANGE[1],
+            colorscale="RdYlGn",
+            texttemplate="%{z:.1f}",
+            hovertemplate=(
+                "%{y}<br>%{x} — %{customdata}<br>Niveau moyen : %{z:.2f}<extra></extra>"
+            ),
+            colorbar={"title": {"text": "Niveau"}},
+            hoverongaps=False,
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(side="top")
+    return apply_french_layout(fig, title=title, height=max(300, 80 + 45 * len(labels)))
+
+
+def trend_chart(
+    df: pd.DataFrame,
+    *,
+    median: pd.DataFrame | None = None,
+    label_column: str = "chu",
+    value_column: str = "indice_maturite",
+    title: str | None = "Évolution de l'indice de maturité",
+    value_label: str = "Indice de maturité (0–5)",
+    band: pd.DataFrame | None = None,
+) -> go.Figure:
+    """A line per label over campaigns, the alliance median (``annee``, ``value``) dashed, and
+    optionally the alliance min–max ``band`` (``annee``, ``min``, ``max``) shaded."""
+    data = _rows_with(df, [label_column, "annee", value_column])
+    fig = go.Figure()
+    if band is not None and not band.empty:
+        band = band.sort_values("annee")
+        years = band["annee"].astype(int).tolist()
+        fig.add_trace(
+            go.Scatter(
+                x=years + years[::-1],
+                y=band["max"].astype(float).tolist() + band["min"].astype(float).tolist()[::-1],
+                fill="toself",
+                mode="lines",
+                fillcolor="rgba(120,120,120,0.15)",
+                line={"width": 0},
+                name="Étendue de l'alliance (min–max)",
+                hoverinfo="skip",
+            )
+        )
+    for index, (label, group) in enumerate(data.groupby(label_column, sort=True)):
+        group = group.sort_values("annee")
+        fig.add_trace(
+            go.Scatter(
+                x=group["annee"].astype(int).tolist(),
+                y=group[value_column].astype(float).tolist(),
+                mode="lines+markers",
+                name=str(label),
+                line={"color": PALETTE[index % len(PALETTE)], "width": 2},
+                hovertemplate="%{fullData.name}<br>%{x} : %{y:.2f}<extra></extra>",
+            )
+        )
+    if median is not None and not median.empty:
+        median = median.sort_values("annee")
+        fig.add_trace(
+            go.Scatter(
+                x=median["annee"].astype(int).tolist(),
+                y=median["value"].astype(float).tolist(),
+                mode="lines+markers",
+                name="Médiane de l'alliance",
+                line={"color": MEDIAN_COLOR, "dash": "dash", "width": 2},
+                hovertemplate="Médiane de l'alliance<br>%{x} : %{y:.2f}<extra></extra>",
+            )
+        )
+    if not fig.data:
+        return empty_figure()
+    fig.update_xaxes(title="Campagne", dtick=1, tickformat="d")
+    fig.update_yaxes(title=value_label, range=[0, 5.2])
+    return apply_french_layout(fig, title=title, height=420)
+
+
+# --- Investments ----------------------------------------------------------------------------
+
+
+def _short_reference_label(reference: Any) -> str:
+    value = (
+        f"{french_number(reference.valeur_min, 1)} %"
+        if reference.valeur_min == reference.valeur_max
+        else f"{french_number(reference.valeur_min, 0)}–{french_number(reference.valeur_max, 0)} %"
+    )
+    return f"{reference.source} ({reference.annee_source}) : {value}"
+
+
+def ratio_chart(
+    df: pd.DataFrame,
+    value_column: str,
+    *,
+    references: Sequence[Any] = (),
+    label_column: str = "chu",
+    highlight: str | None = None,
+    title: str | None = None,
+    value_label: str = "",
+    decimals: int = 1,
+    suffix: str = " %",
+) -> go.Figure:
+    """Bars of one KPI per CHU with published reference figures: a dashed line for a single
+    value (``valeur_min == valeur_max``), a shaded band for a range. ``references`` are
+    ``SpendingReference`` objects (``load_reference().spending_references``)."""
+    data = _rows_with(df, [label_column, value_column])
+    if data.empty:
+        return empty_figure()
+    data = _ranked(data, value_column, label_column)
+    labels = data[label_column].astype(str).tolist()
+    values = data[value_column].astype(float).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=_colors(labels, highlight),
+            texttemplate=f"%{{y:,.{decimals}f}}{suffix}",
+            textposition="outside",
+            hovertemplate=f"%{{x}}<br>{value_label} : %{{y:,.{decimals}f}}{suffix}<extra></extra>",
+            showlegend=False,
+            name=value_label,
+        )
+    )
+    top = max(values)
+    dash_styles = ("dash", "dot", "dashdot", "longdash")
+    line_index = 0
+    for reference in references:
+        # The line or band spans the whole plot (a shape); its label goes to the legend
+        # (an empty trace drawn the same way), where it never covers a bar.
+        label = _short_reference_label(reference)
+        top = max(top, float(reference.valeur_max))
+        if reference.valeur_min == reference.valeur_max:
+            dash = dash_styles[line_index % len(dash_styles)]
+            fig.add_hline(y=float(reference.valeur_min), line_dash=dash, line_color=MEDIAN_COLOR)
+            legend_entry = go.Scatter(
+                x=[None], y=[None], mode="lines", line={"color": MEDIAN_COLOR, "dash": dash}
+            )
+            line_index += 1
+        else:
+            fig.add_hrect(
+                y0=float(reference.valeur_min),
+                y1=float(reference.valeur_max),
+                fillcolor=BAND_COLOR,
+                line_width=0,
+                layer="below",
+            )
+            legend_entry = go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": BAND_COLOR},
+            )
+        fig.add_trace(legend_entry.update(name=label, showlegend=True, hoverinfo="skip"))
+    if references:
+        fig.update_layout(
+            legend={"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+            margin={"b": 40 + 22 * len(references)},
+        )
+    fig.update_yaxes(title=value_label, range=[0, top * 1.2 if top > 0 else 1])
+    fig.update_xaxes(title="")
+    _wrap_category_axis(fig, labels)
+    return apply_french_layout(fig, title=title, height=440)
+
+
+def amount_bar_chart(
+    df: pd.DataFrame,
+    value_column: str,
+    *,
+    label_column: str = "chu",
+    highlight: str | None = None,
+    title: str | None = None,
+    value_label: str = "",
+    unit: str = "MAD",
+) -> go.Figure:
+    """Bars of an amount per CHU (e.g. spend per bed), largest first."""
+    data = _rows_with(df, [label_column, value_column])
+    if data.empty:
+        return empty_figure()
+    data = _ranked(data, value_column, label_column)
+    labels = data[label_column].astype(str).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=data[value_column].astype(float).tolist(),
+            marker_color=_colors(labels, highlight),
+            texttemplate=f"%{{y:,.0f}} {unit}",
+            textposition="outside",
+            hovertemplate=f"%{{x}}<br>{value_label} : %{{y:,.0f}} {unit}<extra></extra>",
+            showlegend=False,
+            name=value_label,
+        )
+    )
+    fig.update_yaxes(title=f"{value_label} ({unit})", tickformat=",.0f", rangemode="tozero")
+    fig.update_xaxes(title="")
+    _wrap_category_axis(fig, labels)
+    return apply_french_layout(fig, title=title, height=420)
+
+
+def capex_opex_chart(
+    df: pd.DataFrame,
+    *,
+    label_column: str = "chu",
+    title: str | None = "Répartition investissement / fonctionnement",
+) -> go.Figure:
+    """100 % stacked bars from ``part_capex_pct`` (opex is the complement)."""
+    data = _rows_with(df, [label_column, "part_capex_pct"])
+    if data.empty:
+        return empty_figure()
+    data = _ranked(data, "part_capex_pct", label_column)
+    labels = data[label_column].astype(str).tolist()
+    capex = data["part_capex_pct"].astype(float)
+    fig = go.Figure()
+    for name, values, color in (
+        ("Investissement (capex)", capex, PALETTE[0]),
+        ("Fonctionnement (opex)", 100 - capex, PALETTE[1]),
+    ):
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=values.tolist(),
+                name=name,
+                marker_color=color,
+                texttemplate="%{y:.0f} %",
+                textposition="inside",
+                hovertemplate="%{x}<br>" + name + " : %{y:.1f} %<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title="Part de la dépense SSI (%)", range=[0, 100])
+    _wrap_category_axis(fig, labels)
+    return apply_french_layout(fig, title=title, height=420)
+
+
+def category_mix_chart(
+    df: pd.DataFrame,
+    *,
+    category_labels: Mapping[str, str],
+    label_column: str = "chu",
+    value_column: str = "montant_mad",
+    as_share: bool = False,
+    title: str | None = "Dépense SSI par catégorie",
+) -> go.Figure:
+    """Stacked bars per CHU by spending category. ``df``: label, ``categorie``, value (summed
+    here over natures). ``as_share`` shows each CHU's mix in % of its own spend."""
+    data = _rows_with(df, [label_column, "categorie", value_column])
+    if data.empty:
+        return empty_figure()
+    totals = data.groupby([label_column, "categorie"], sort=False)[value_column].sum().unstack()
+    totals = totals.fillna(0.0)
+    if as_share:
+        row_sums = totals.sum(axis=1).replace(0, float("nan"))
+        totals = totals.div(row_sums, axis=0).mul(100).fillna(0.0)
+    order = totals.sum(axis=1).rename("total").reset_index()
+    order = _ranked(order.assign(label=order[label_column].astype(str)), "total", "label")
+    totals = totals.loc[order[label_column].tolist()]
+    ordered = [c for c in category_labels if c in totals.columns] + [
+        c for c in totals.columns if c not in category_labels
+    ]
+    labels = [str(x) for x in totals.index]
+    fig = go.Figure()
+    for index, category in enumerate(ordered):
+        name = category_labels.get(category, str(category))
+        value_text = "%{y:.1f} %" if as_share else "%{y:,.0f} MAD"
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=totals[category].astype(float).tolist(),
+                name=name,
+                marker_color=PALETTE[index % len(PALETTE)],
+                hovertemplate="%{x}<br>" + name + " : " + value_text + "<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(
+        title="Part de la dépense SSI (%)" if as_share else "Dépense SSI (MAD)",
+        tickformat=".0f" if as_share else ",.0f",
+    )
+    _wrap_category_axis(fig, labels)
+    return apply_french_layout(fig, title=title, height=440, legend_title="Catégorie")
+
+
+def maturity_vs_spend_chart(
+    df: pd.DataFrame,
+    *,
+    label_column: str = "chu",
+    x_column: str = "depense_par_lit_mad",
+    y_column: str = "indice_maturite",
+    highlight: str | None = None,
+    title: str | None = "Maturité et dépense SSI par lit",
+) -> go.Figure:
+    """Scatter of maturity vs spend per bed: up and left = more maturity per dirham."""
+    data = _rows_with(df, [label_column, x_column, y_column])
+    if data.empty:
+        return empty_figure()
+    labels = data[label_column].astype(str).tolist()
+    x = data[x_column].astype(float)
+    y = data[y_column].astype(float)
+    fig = go.Figure(
+        go.Scatter(
+            x=x.tolist(),
+            y=y.tolist(),
+            text=labels,
+            mode="markers+text",
+            textposition="top center",
+            marker={"size": 14, "color": _colors(labels, highlight)},
+            hovertemplate=(
+                "%{text}<br>Dépense SSI par lit : %{x:,.0f} MAD"
+                "<br>Indice de maturité : %{y:.2f}<extra></extra>"
+            ),
+            showlegend=False,
+        )
+    )
+    fig.add_vline(x=float(x.median()), line_dash="dot", line_color=MEDIAN_COLOR)
+    fig.add_hline(
+        y=float(y.median()),
+        line_dash="dot",
+        line_color=MEDIAN_COLOR,
+        annotation_text="médianes",
+        annotation_position="bottom right",
+    )
+    fig.update_xaxes(title="Dépense SSI par lit (MAD)", tickformat=",.0f", rangemode="tozero")
+    fig.update_yaxes(title="Indice de maturité (0–5)", range=[0, 5.2])
+    return apply_french_layout(fig, title=title, height=460)
+
+
+# --- Pooling --------------------------------------------------------------------------------
+
+POOLING_TYPE_LABELS = {"solution": "Solution", "fournisseur": "Fournisseur"}
+
+
+def pooling_chart(
+    df: pd.DataFrame,
+    *,
+    top: int = 10,
+    title: str | None = "Principales opportunités de mutualisation",
+) -> go.Figure:
+    """Horizontal bars of the estimated saving (``economie_estimee_mad``) of the top
+    opportunities; the hover gives the total, the number of CHUs and their (presented) list."""
+    needed = ["type", "nom", "nb_chu", "chus", "total_mad", "economie_estimee_mad"]
+    data = _rows_with(df, needed)
+    if data.empty:
+        return empty_figure("Aucune opportunité de mutualisation.")
+    data = data.sort_values(["economie_estimee_mad", "nom"], ascending=[False, True]).head(top)
+    data = data.iloc[::-1]  # largest at the top of a horizontal bar chart
+    fig = go.Figure()
+    for index, (kind, group) in enumerate(data.groupby("type", sort=True)):
+        name = POOLING_TYPE_LABELS.get(str(kind), str(kind))
+        chus = group["chus"].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else str(v))
+        fig.add_trace(
+            go.Bar(
+                y=[f"{n} ({name.lower()})" for n in group["nom"].astype(str)],
+                x=group["economie_estimee_mad"].astype(float).tolist(),
+                orientation="h",
+                name=name,
+                marker_color=PALETTE[index % len(PALETTE)],
+                customdata=list(
+                    zip(
+                        group["total_mad"].astype(float),
+                        group["nb_chu"].astype(int),
+                        chus,
+                        strict=True,
+                    )
+                ),
+                hovertemplate=(
+                    "%{y}<br>Économie estimée : %{x:,.0f} MAD"
+                    "<br>Dépense totale : %{customdata[0]:,.0f} MAD"
+                    "<br>%{customdata[1]} CHU : %{customdata[2]}<extra></extra>"
+                ),
+            )
+        )
+    order = [
+        f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})"
+        for n, t in zip(data["nom"], data["type"], strict=True)
+    ]
+    fig.update_yaxes(categoryorder="array", categoryarray=order, title="")
+    fig.update_xaxes(title="Économie estimée (MAD)", tickformat=",.0f")
+    return apply_french_layout(
+        fig, title=title, height=max(320, 80 + 32 * len(data)), legend_title="Type"
+    )
