@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from expectations.contract import FILE_KINDS
 from expectations.reference import (
     PROJECT_ROOT,
     Establishment,
@@ -45,34 +46,9 @@ DEFAULT_OUT = PROJECT_ROOT / "data" / "sample"
 BASE_YEAR = 2023
 FICTITIOUS_MARKER = "Données fictives (jeu d'exemple chu-bench)"
 
-KINDS = ("maturite", "depenses", "profil")
-COLUMNS = {
-    "maturite": ("chu", "annee", "mesure_id", "niveau", "cible", "commentaire"),
-    "depenses": (
-        "chu",
-        "annee",
-        "categorie",
-        "nature",
-        "montant_mad",
-        "libelle",
-        "fonction_csf",
-        "fournisseur",
-        "solution",
-    ),
-    "profil": (
-        "chu",
-        "annee",
-        "lits",
-        "effectif_total",
-        "effectif_si",
-        "effectif_ssi",
-        "budget_total_mad",
-        "budget_si_mad",
-        "iso27001",
-        "stade_numerique",
-        "incidents_declares",
-    ),
-}
+KINDS = tuple(FILE_KINDS)
+# The contract's column order is the order of the files we write.
+COLUMNS = {kind: spec.columns for kind, spec in FILE_KINDS.items()}
 
 
 # --------------------------------------------------------------------------- file dialects

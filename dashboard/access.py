@@ -211,7 +211,10 @@ def present(
         out[column] = [
             cell
             if cell is None or (isinstance(cell, float) and cell != cell)
-            else ", ".join(label(c.strip(), year) for c in str(cell).split(",") if c.strip())
+            # Sorted labels: in code order (AGA, CAS, FES…) the list would tell which letter is who.
+            else ", ".join(
+                sorted(label(c.strip(), year) for c in str(cell).split(",") if c.strip())
+            )
             for cell, year in zip(out[column].tolist(), row_years, strict=True)
         ]
 
@@ -291,7 +294,7 @@ def require_role(viewer: Viewer, *roles: str) -> None:
 
 @dataclass(frozen=True)
 class PageSpec:
-    module: str  # dashboard.pages.<module>, exposing render(viewer)
+    module: str  # dashboard.views.<module>, exposing render(viewer)
     title: str
     url_path: str
     icon: str
@@ -299,10 +302,8 @@ class PageSpec:
     roles: tuple[str, ...]
 
 
-# URL paths differ on purpose from the module names: Streamlit still treats a ``pages/``
-# folder next to the entry point as old-style pages until st.navigation first runs in the
-# process (and AppTest resets that on every run), and a URL equal to a file name there would
-# run that file directly instead of app.py.
+# Page modules live in dashboard/views/, not dashboard/pages/: Streamlit treats a ``pages/``
+# folder next to the entry point as old-style pages reachable by URL, bypassing app.py.
 # The menu shows a viewer only its pages, but each page's render() checks the role again:
 # the menu is a convenience, not the protection. The admin sees the analyses too: it sees
 # every CHU by name anyway (it runs the campaign), so they reveal nothing more to it.

@@ -45,11 +45,11 @@ def _navigation(viewer: Viewer) -> dict[str, list[st.Page]]:
     first = True
     for spec in pages_for(viewer):
         try:
-            module = importlib.import_module(f"dashboard.pages.{spec.module}")
+            module = importlib.import_module(f"dashboard.views.{spec.module}")
         except ModuleNotFoundError as exc:
             # Only a page module that does not exist (yet) is skipped; a page that fails to
             # import for another reason must fail loudly.
-            if exc.name != f"dashboard.pages.{spec.module}":
+            if exc.name != f"dashboard.views.{spec.module}":
                 raise
             log.warning("Page %s absente : ignorée.", spec.module)
             continue
@@ -67,8 +67,7 @@ def _navigation(viewer: Viewer) -> dict[str, list[st.Page]]:
 
 viewer = current_viewer()
 if viewer is None:
-    # st.navigation is called even here: otherwise Streamlit would list dashboard/pages/*.py
-    # in a sidebar menu (its pages/ folder convention) before anyone logs in.
+    # Nothing but the login form before login: no menu, no page reachable by URL.
     st.navigation([st.Page(login_form, title="Connexion", default=True)], position="hidden").run()
 else:
     reference = get_reference()

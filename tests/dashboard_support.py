@@ -171,7 +171,7 @@ def page_titles(at: Any) -> list[str]:
 
 
 def open_page(at: Any, module: str) -> Any:
-    """Opens the page of ``dashboard.pages.<module>`` as a click in the menu would."""
+    """Opens the page of ``dashboard.views.<module>`` as a click in the menu would."""
     from dashboard.access import PAGES
 
     title = next(p.title for p in PAGES if p.module == module)

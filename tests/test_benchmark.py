@@ -425,3 +425,18 @@ def test_overall_status_per_chu_and_year(status: pd.DataFrame) -> None:
     full = compute_overall_status(compute_campaign_status(subs, ["FES"], [2024]))
     assert full["status"].tolist() == [VALIDE]
     assert full["n_valide"].tolist() == [3]
+
+
+def test_a_file_sent_by_another_chu_does_not_count_for_the_chu_it_names() -> None:
+    # FES uploaded Tanger's file: it was refused; Tanger still has sent nothing.
+    subs = pd.DataFrame(
+        [
+            (1, "TNG", 2025, "profil", "rejected", at(1), "FES"),
+            (2, "TNG", 2025, "maturite", "current", at(2), "TNG"),
+        ],
+        columns=["id", "chu", "annee", "kind", "status", "received_at", "sender_chu"],
+    )
+    frame = compute_campaign_status(subs, ["TNG"], [2025])
+    assert status_of(frame, "TNG", 2025, "profil")["status"] == MANQUANT
+    assert status_of(frame, "TNG", 2025, "profil")["n_submissions"] == 0
+    assert status_of(frame, "TNG", 2025, "maturite")["status"] == VALIDE

@@ -155,7 +155,7 @@ def test_pages_recheck_the_role_themselves(warehouse_url: str) -> None:
 
         from dashboard.access import Viewer
 
-        page = importlib.import_module(f"dashboard.pages.{module}")
+        page = importlib.import_module(f"dashboard.views.{module}")
         page.render(Viewer("intrus", role, chu))
 
     for module, role, chu in (

@@ -29,7 +29,7 @@ from tests.dashboard_support import (  # noqa: F401 - fixtures
     warehouse_url_fixture,
 )
 
-# Modules of dashboard.pages (open_page takes the module name).
+# Modules of dashboard.views (open_page takes the module name).
 PAGES = ("vue_ensemble", "maturite", "investissements", "mutualisation", "methode")
 PAGE_TITLES = {
     "vue_ensemble": "Vue d'ensemble",
@@ -322,7 +322,7 @@ def _render_page(module: str, role: str, chu: str | None) -> None:
 
     from dashboard.access import Viewer
 
-    importlib.import_module(f"dashboard.pages.{module}").render(Viewer("test", role, chu))
+    importlib.import_module(f"dashboard.views.{module}").render(Viewer("test", role, chu))
 
 
 @pytest.mark.parametrize(
@@ -363,7 +363,7 @@ def test_a_page_refuses_an_unknown_role(tmp_path: Any, monkeypatch: pytest.Monke
 def test_every_benchmark_column_has_a_definition() -> None:
     """The method page explains every §5 column, from the same texts as the help tooltips."""
     from dashboard.labels import formula_for
-    from dashboard.pages.methode import formulas_table
+    from dashboard.views.methode import formulas_table
     from warehouse.schema import BENCHMARK_COLUMNS
 
     for column in BENCHMARK_COLUMNS[2:]:

@@ -165,7 +165,7 @@ def store(
         result=result,
         sender=sender,
         channel="cli",
-        sender_chu="FES",
+        sender_chu=result.report.chu or "FES",  # each CHU sends its own files
         received_at=received_at,
     )
 

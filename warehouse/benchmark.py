@@ -449,8 +449,10 @@ def compute_campaign_status(
 
     Years are the campaign years plus any year a file was received for. A year before an
     establishment's ``first_campaign`` is skipped unless files were received for it.
-    Submissions whose CHU, year or kind could not be read are not attributable and ignored.
-    ``submissions`` needs id, chu, annee, kind, status, received_at.
+    Submissions whose CHU, year or kind could not be read are not attributable and ignored,
+    and so are files sent by another CHU (``sender_chu`` differs from ``chu``): FES sending
+    Tanger's file must not turn Tanger's campaign « invalide ».
+    ``submissions`` needs id, chu, annee, kind, status, received_at (and sender_chu if known).
     """
     codes = list(dict.fromkeys(str(c) for c in chu_codes))
     subs = (
@@ -458,6 +460,9 @@ def compute_campaign_status(
         if submissions is not None and not submissions.empty
         else pd.DataFrame(columns=["id", "chu", "annee", "kind", "status", "received_at"])
     )
+    if "sender_chu" in subs.columns:
+        sent_by_other = subs["sender_chu"].notna() & (subs["sender_chu"] != subs["chu"])
+        subs = subs[~sent_by_other]
     subs["annee"] = subs["annee"].astype("int64")
     subs["received_at"] = pd.to_datetime(subs["received_at"], utc=True)
     years = sorted({int(y) for y in campaign_years} | set(subs["annee"].tolist()))

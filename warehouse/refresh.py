@@ -40,12 +40,13 @@ DERIVED_TABLES = (benchmark, pooling_opportunities, campaign_status)
 def _all_submissions(conn: Connection) -> pd.DataFrame:
     t = submissions
     rows = conn.execute(
-        sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at).order_by(
-            t.c.id
-        )
+        sa.select(
+            t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at, t.c.sender_chu
+        ).order_by(t.c.id)
     ).all()
     frame = pd.DataFrame(
-        [tuple(r) for r in rows], columns=["id", "chu", "annee", "kind", "status", "received_at"]
+        [tuple(r) for r in rows],
+        columns=["id", "chu", "annee", "kind", "status", "received_at", "sender_chu"],
     )
     frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
     return frame

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipelines.commands import add_database_url_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -19,12 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--format", choices=("csv", "json"), default="csv", help="format de sortie (défaut : csv)"
     )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        default=None,
-        help="entrepôt (URL SQLAlchemy) ; défaut : CHU_BENCH_DATABASE_URL, sinon SQLite local",
-    )
+    add_database_url_argument(parser)
     parser.set_defaults(handler=handle)
 
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipelines.commands import add_database_url_argument
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -20,12 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="FICHIER.html", help="fichier HTML à écrire"
     )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        default=None,
-        help="entrepôt (URL SQLAlchemy) ; défaut : CHU_BENCH_DATABASE_URL, sinon SQLite local",
-    )
+    add_database_url_argument(parser)
     parser.set_defaults(handler=handle)
 
 

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from expectations.reference import PROJECT_ROOT
+from pipelines.commands import add_database_url_argument
 
 DEFAULT_LANDING = PROJECT_ROOT / "data" / "sample"
 
@@ -28,12 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help=f"dossier de dépôt (défaut : {DEFAULT_LANDING.relative_to(PROJECT_ROOT)})",
     )
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        default=None,
-        help="entrepôt (URL SQLAlchemy) ; défaut : CHU_BENCH_DATABASE_URL, sinon SQLite local",
-    )
+    add_database_url_argument(parser)
     parser.add_argument(
         "--timings",
         action="store_true",

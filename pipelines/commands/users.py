@@ -11,15 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipelines.commands import add_database_url_argument
+
 ROLES = ("alliance", "dsi", "admin")
 
 
 def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="entrepôt (URL SQLAlchemy) ; par défaut CHU_BENCH_DATABASE_URL ou data/warehouse.sqlite",
-    )
+    add_database_url_argument(parser)
 
 
 def _password_option(parser: argparse.ArgumentParser) -> None:

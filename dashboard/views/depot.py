@@ -159,11 +159,14 @@ def render(viewer: Viewer) -> None:
             with st.spinner("Vérification des fichiers…"):
                 for uploaded in files:
                     outcomes.append(process_upload(viewer, uploaded.name, uploaded.getvalue()))
-            if any(o.created and o.status == "current" for o in outcomes):
+            # A rejected file changes the campaign status too: rebuild for any new file.
+            if any(o.created for o in outcomes):
+                from dashboard import data
                 from warehouse.refresh import rebuild_benchmark
 
                 with st.spinner("Mise à jour du benchmark…"):
                     rebuild_benchmark(get_engine(), reference)
+                data.clear()
             st.session_state[RESULTS_KEY] = outcomes
 
     outcomes = st.session_state.get(RESULTS_KEY) or []
