@@ -76,12 +76,6 @@ class ValidatedFile:
     result: "ValidationResult"
 
 
-def _sha256(content: bytes) -> str:
-    import hashlib
-
-    return hashlib.sha256(content).hexdigest()
-
-
 @dg.asset(
     key=VALIDATED_SUBMISSION,
     partitions_def=CHU_YEAR_PARTITIONS,
@@ -122,7 +116,9 @@ def validated_submission(
                 f"{context.partition_key} : relancer avec la partition {report.annee}|{partition.chu}."
             )
         )
-    digest = _sha256(content)
+    from warehouse.submissions import sha256_hex
+
+    digest = sha256_hex(content)
     metadata: dict[str, object] = {
         "dagster/row_count": report.rows,
         "fichier": path.name,

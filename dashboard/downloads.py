@@ -109,5 +109,10 @@ def table_with_downloads(
 ) -> None:
     """Show a table and its downloads. ``display`` is an optional formatted copy (French text
     numbers); the downloads carry ``df``'s raw values so that a spreadsheet can compute."""
-    st.dataframe(display if display is not None else df, hide_index=True, **dataframe_kwargs)
+    st.dataframe(
+        display if display is not None else df,
+        hide_index=True,
+        key=f"{key}_table",  # explicit: two identical tables on one page must not collide
+        **dataframe_kwargs,
+    )
     download_buttons(df, name, key=key)

@@ -9,6 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard.downloads import table_with_downloads
+
 FINDING_COLUMNS = {
     "line": "Ligne",
     "column": "Colonne",
@@ -78,11 +80,11 @@ def show_report(
     st.caption(" · ".join(facts))
     if errors:
         st.markdown("**Erreurs** (par ligne du tableur ; l'en-tête est la ligne 1)")
-        st.dataframe(
-            findings_frame(errors, scrub), hide_index=True, width="stretch", key=f"{key}-e"
+        table_with_downloads(
+            findings_frame(errors, scrub), "erreurs", key=f"{key}-e", width="stretch"
         )
     if warnings:
         st.markdown("**Avertissements** (n'empêchent pas l'acceptation)")
-        st.dataframe(
-            findings_frame(warnings, scrub), hide_index=True, width="stretch", key=f"{key}-w"
+        table_with_downloads(
+            findings_frame(warnings, scrub), "avertissements", key=f"{key}-w", width="stretch"
         )

@@ -49,8 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nchu-bench : interrompu.", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - users get a French sentence, never a traceback
-        print(f"chu-bench : erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
+        print(f"chu-bench : {describe_failure(exc)}", file=sys.stderr)
         return 1
+
+
+def describe_failure(exc: Exception) -> str:
+    """A French sentence for an unexpected failure; the warehouse being unreachable is the
+    common one, so it says what to check. (sqlalchemy is not imported here: start-up.)"""
+    first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0:1]
+    detail = first_line[0] if first_line else type(exc).__name__
+    if type(exc).__module__.startswith("sqlalchemy") and type(exc).__name__ == "OperationalError":
+        return (
+            f"l'entrepôt de données est injoignable ({detail}). Vérifiez --database-url ou "
+            "CHU_BENCH_DATABASE_URL, et que le serveur de base de données est démarré."
+        )
+    return f"erreur inattendue ({type(exc).__name__}) : {detail}"
 
 
 if __name__ == "__main__":

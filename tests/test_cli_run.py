@@ -119,7 +119,7 @@ def test_run_usage_and_failure_exit_codes(tmp_path: Path) -> None:
     code, _out, err = cli(
         "run", "--landing", str(tmp_path), "--database-url", "postgresql+psycopg://x@127.0.0.1:9/x"
     )
-    assert code == 1 and "erreur" in err and "Traceback" not in err
+    assert code == 1 and "injoignable" in err and "Traceback" not in err
 
 
 # --- export, checked against a hand computation ---------------------------------------------

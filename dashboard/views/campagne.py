@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard.access import Viewer, anonymize_text, chu_labels, page_roles, present, require_role
 from dashboard.context import get_engine, get_reference
+from dashboard.downloads import table_with_downloads
 from dashboard.report_view import show_report
 
 STATUS_ORDER = ("manquant", "invalide", "recu", "valide")
@@ -218,7 +219,9 @@ def render(viewer: Viewer) -> None:
         annee = st.selectbox(
             "Détail par type de fichier — année", years, index=len(years) - 1, key="campagne_annee"
         )
-        st.dataframe(_detail_by_kind(viewer, int(annee)), hide_index=True, key="detail-types")
+        table_with_downloads(
+            _detail_by_kind(viewer, int(annee)), f"statut_par_type_{annee}", key="detail-types"
+        )
 
     st.subheader("Fichiers reçus" if viewer.sees_all_names else "Fichiers de votre CHU")
     subs = visible_submissions(viewer)
@@ -226,7 +229,7 @@ def render(viewer: Viewer) -> None:
         st.info("Aucun fichier reçu pour l'instant.")
         return
     table = _submissions_table(viewer, subs)
-    st.dataframe(table, hide_index=True, key="soumissions")
+    table_with_downloads(table, "fichiers_recus", key="soumissions")
 
     st.subheader("Rapport de validation d'un fichier")
     options = table["N°"].astype(int).tolist()

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.access import ROLE_LABELS, Viewer, page_roles, require_role
 from dashboard.context import get_engine, get_reference
+from dashboard.downloads import table_with_downloads
 
 
 def _accounts_table() -> pd.DataFrame:
@@ -120,7 +121,7 @@ def render(viewer: Viewer) -> None:
         "Comptes locaux du tableau de bord. Les mots de passe sont conservés sous forme "
         "d'empreinte argon2id ; après 5 échecs de connexion, un compte est verrouillé 5 minutes."
     )
-    st.dataframe(_accounts_table(), hide_index=True, key="comptes")
+    table_with_downloads(_accounts_table(), "comptes", key="comptes")
     left, right = st.columns(2)
     with left:
         _create_form()
