@@ -19,9 +19,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m pipelines.serve
 
-## make test: ruff, then every test (PostgreSQL and browser tests when available)
+## make test: ruff, Dagster's definition check, then every test (PostgreSQL and browser tests when available)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/dg check defs
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -56,11 +56,21 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(report.to_json())
     else:
-        print(format_report(report))
+        print(format_report(report, command=_rerun_command(args)))
     return 0 if report.valid else 1
 
 
-def format_report(report) -> str:  # noqa: ANN001 - ValidationReport, imported lazily
+def _rerun_command(args: argparse.Namespace) -> str:
+    """The command to run again after fixing, as the user typed it (path and --chu)."""
+    import shlex
+
+    parts = ["chu-bench", "validate", str(args.file)]
+    if args.chu:
+        parts += ["--chu", str(args.chu)]
+    return shlex.join(parts)
+
+
+def format_report(report, command: str | None = None) -> str:  # noqa: ANN001 - lazily imported type
     """A French summary grouped by row: verdict, file-level errors, errors per row, warnings."""
     from expectations.labels import KIND_LABELS
 
@@ -103,7 +113,8 @@ def format_report(report) -> str:  # noqa: ANN001 - ValidationReport, imported l
         lines.extend(f"  - {w.message}" for w in report.warnings)
     if not report.valid:
         lines.append("")
-        lines.append("Corrigez ces points puis relancez : chu-bench validate " + report.file)
+        rerun = command or f"chu-bench validate {report.file}"
+        lines.append(f"Corrigez ces points puis relancez : {rerun}")
     return "\n".join(lines)
 
 
