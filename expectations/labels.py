@@ -121,7 +121,7 @@ def _kpi_labels() -> dict[str, str]:
             "effectif_ssi_pour_100_si": "Effectif sécurité pour 100 informaticiens",
             "rang_maturite": "Rang de maturité",
             "ecart_mediane_indice": "Écart à la médiane de l'alliance",
-            "evolution_indice": "Évolution de l'indice sur un an",
+            "evolution_indice": "Évolution de l'indice depuis la campagne précédente",
         }
     )
     return labels
@@ -186,6 +186,16 @@ RULES: dict[str, tuple[str, str]] = {
     "csv_illisible": (
         "le fichier CSV est mal formé ({detail}).",
         "Vérifiez les guillemets : un texte qui contient le séparateur ou un retour à la ligne doit être entre guillemets.",
+    ),
+    "guillemet_non_ferme": (
+        "un guillemet ouvre un texte (colonne {position}) qui n'est jamais refermé : toute la "
+        "suite du fichier serait lue comme une seule cellule.",
+        "Ajoutez le guillemet fermant à la fin du texte, ou supprimez le guillemet ouvrant.",
+    ),
+    "colonne_sans_nom": (
+        "la colonne {position} n'a pas de nom dans l'en-tête mais contient des valeurs "
+        "(« {value} » à la ligne {first_line}) ; elles sont ignorées.",
+        "Donnez-lui le nom d'une colonne du contrat si elle en est une, sinon videz-la.",
     ),
     "aucune_donnee": (
         "le fichier ne contient que la ligne d'en-tête, aucune ligne de données.",

@@ -13,8 +13,9 @@ import re
 # Excel's French locale groups thousands with U+202F or U+00A0; people type plain spaces.
 GROUP_SEPARATORS = (" ", "\u00a0", "\u202f")
 
-_PLAIN = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-_GROUPED = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?")
+# ASCII digits only: « ٣ » or a full-width « ２ » is not a figure a spreadsheet exports.
+_PLAIN = re.compile(r"[+-]?\d+(?:[.,]\d+)?", re.ASCII)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?: \d{3})+(?:[.,]\d+)?", re.ASCII)
 
 
 def parse_number(text: str) -> float:

@@ -38,6 +38,12 @@ _MAGIC = (
 # C0 control characters other than tab, LF, CR never appear in a CSV typed by a person.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f]")
 _SEPARATORS = re.compile(r"[\s\-.]+")
+# What a file holding no value at all is made of: blanks, line ends, separators, quotes.
+_EMPTY_CHARS = ' \t\r\n\u00a0\u202f;,"'
+# Appended on a line of its own after the text: the csv module (non-strict) reads a quote that
+# is never closed to the end of the file without a word, so a cell that ends up holding this
+# character is a quote left open. \x01 cannot be in the text (``decode`` refuses controls).
+_END_MARK = "\x01"
 
 
 @dataclass
@@ -108,7 +114,8 @@ def decode(content: bytes) -> tuple[str | None, str | None, Finding | None]:
             continue
         if _CONTROL.search(text):
             return None, None, _finding("fichier_binaire", detail="")
-        if not text.replace("\ufeff", "").strip():
+        if not text.replace("\ufeff", "").strip(_EMPTY_CHARS):
+            # Excel writes an empty sheet with formatted cells as rows of separators.
             return None, None, _finding("fichier_vide")
         return text, encoding, None
     return None, None, _finding("encodage_inconnu")
@@ -179,13 +186,29 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
     delimiter = _sniff_delimiter(text)
     result.delimiter = delimiter
 
-    records = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    ending = "" if text.endswith(("\n", "\r")) else "\r\n"
+    records = csv.reader(io.StringIO(text + ending + _END_MARK, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     positions: dict[str, int] = {}
+    nameless: dict[int, str] = {}  # header cells left empty → their column letter
     line = 0
     try:
         for record in records:
             line += 1
+            if record == [_END_MARK]:
+                break
+            open_quote = next((i for i, cell in enumerate(record) if _END_MARK in cell), None)
+            if open_quote is not None:
+                column = next((n for n, i in positions.items() if i == open_quote), None)
+                result.errors.append(
+                    _finding(
+                        "guillemet_non_ferme",
+                        line=line,
+                        column=column,
+                        position=_column_letter(open_quote),
+                    )
+                )
+                return result
             if not any(cell.strip() for cell in record):
                 continue  # entirely empty: ignored, but it counted in ``line``
             if header is None:
@@ -193,8 +216,22 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
                 result.header_line = line
                 if not _read_header(result, header, line, positions):
                     return result
+                nameless = {
+                    i: _column_letter(i) for i, cell in enumerate(header) if not cell.strip()
+                }
                 continue
             cells = [cell.strip() for cell in record]
+            for index in [i for i in nameless if i < len(cells) and cells[i]]:
+                # Values under a column without a name are ignored: say so, once per column.
+                result.warnings.append(
+                    _finding(
+                        "colonne_sans_nom",
+                        line=result.header_line,
+                        value=cells[index],
+                        position=nameless.pop(index),
+                        first_line=line,
+                    )
+                )
             if len(cells) > len(header) and any(cells[len(header) :]):
                 result.errors.append(
                     _finding("trop_de_valeurs", line=line, count=len(cells), expected=len(header))
@@ -206,7 +243,7 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
             }
             result.rows.append((line, row))
     except csv.Error as exc:
-        result.errors.append(_finding("csv_illisible", line=line + 1, detail=str(exc)))
+        result.errors.append(_finding("csv_illisible", line=line + 1, detail=_csv_detail(exc)))
         return result
 
     if header is None:
@@ -214,6 +251,28 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
     elif not result.rows and not result.errors:
         result.errors.append(_finding("aucune_donnee"))
     return result
+
+
+def _column_letter(index: int) -> str:
+    """0 → ``A``, 25 → ``Z``, 26 → ``AA``: the column as the spreadsheet names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _csv_detail(exc: csv.Error) -> str:
+    """The csv module's English complaint, said in French."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        limit = f"{csv.field_size_limit():,}".replace(",", "\u202f")
+        return (
+            f"une cellule dépasse {limit} caractères, souvent parce qu'un guillemet "
+            "ouvert n'est pas refermé"
+        )
+    return "ligne illisible par le lecteur CSV"
 
 
 def _read_header(
@@ -237,8 +296,9 @@ def _read_header(
                 continue
             positions[name] = index
         elif name:
+            # `column` names a contract column (§3.4): an unknown one is null, its header in `value`.
             result.warnings.append(
-                _finding("colonne_inconnue", line=line, column=name, value=raw.strip())
+                _finding("colonne_inconnue", line=line, column=None, value=raw.strip())
             )
     result.columns = [name for name in spec.columns if name in positions]
     for name in spec.required:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import io
 
-from expectations.contract import FILE_KINDS, KINDS, MATURITE
+from expectations.contract import FILE_KINDS, KINDS, MATURITE, MIN_YEAR
 from expectations.reference import ReferenceData, load_reference
+from expectations.validate import max_year
 
 BOM = "\ufeff"
 
@@ -28,6 +29,11 @@ def render_template(
     chu = chu.strip().upper()
     if chu not in reference.establishments:
         raise ValueError(f"code CHU inconnu : {chu} (attendu : {', '.join(reference.chu_codes)})")
+    top = max_year()
+    if not MIN_YEAR <= annee <= top:
+        raise ValueError(
+            f"année de campagne impossible : {annee} (attendu : de {MIN_YEAR} à {top})"
+        )
     columns = FILE_KINDS[kind].columns
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")

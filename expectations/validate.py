@@ -405,12 +405,12 @@ def _validate_read(
 
     if sender_chu is not None:
         sender = sender_chu.strip().upper()
-        first_chu = next((t["chu"] for t in typed_rows if t["chu"] is not None), None)
-        if first_chu is not None and first_chu != sender:
-            line = rows[0][0]
-            errors.append(
-                _finding("chu_expediteur", line, "chu", rows[0][1].get("chu"), sender=sender)
-            )
+        # The first row that names a CHU (the first row, unless its cell is left empty —
+        # that empty cell is then still reported as missing).
+        first = next((t for t in typed_rows if t["chu"] is not None), None)
+        if first is not None and first["chu"] != sender:
+            line = first["line"]
+            errors.append(_finding("chu_expediteur", line, "chu", first["chu"], sender=sender))
             skip.add((line, "chu"))
 
     campaign_year = report.annee if report.annee is not None else max(reference.campaign_years)

@@ -35,7 +35,20 @@ def test_french_numbers_accepted(text: str, expected: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["1,234,567", "12abc", "1.234,56", "12 34", "", "1e5", "100 MAD", "1..2", "--1"]
+    "text",
+    [
+        "1,234,567",
+        "12abc",
+        "1.234,56",
+        "12 34",
+        "",
+        "1e5",
+        "100 MAD",
+        "1..2",
+        "--1",
+        "٣",
+        "２０２５",
+    ],
 )
 def test_ambiguous_or_lettered_numbers_rejected(text: str) -> None:
     with pytest.raises(ValueError):
@@ -181,9 +194,10 @@ def test_unknown_extra_column_is_a_warning() -> None:
     records[1].append("RAS")
     result = validate_bytes(to_bytes(records), "p.csv")
     assert result.report.valid
-    assert [(w.line, w.column, w.rule) for w in result.report.warnings] == [
-        (1, "observations", "colonne_inconnue")
+    assert [(w.line, w.column, w.value, w.rule) for w in result.report.warnings] == [
+        (1, None, "Observations", "colonne_inconnue")
     ]
+    assert "Observations" in result.report.warnings[0].message
 
 
 def test_unrecognisable_header_explains_the_three_kinds() -> None:

@@ -17,40 +17,73 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="produire un modèle CSV à remplir (maturite, depenses ou profil)",
         description="Produit un modèle CSV prêt à remplir, que la version française d'Excel ouvre correctement.",
     )
-    parser.add_argument("kind", metavar="TYPE", choices=KINDS, help="maturite, depenses ou profil")
+    parser.add_argument(
+        "kind", metavar="TYPE", type=_kind, choices=KINDS, help="maturite, depenses ou profil"
+    )
     parser.add_argument("--chu", metavar="CODE", required=True, help="code du CHU, par exemple FES")
-    parser.add_argument("--annee", metavar="N", type=int, required=True, help="année de campagne")
+    parser.add_argument(
+        "--annee", metavar="N", type=_annee, required=True, help="année de campagne"
+    )
     parser.add_argument(
         "-o", "--output", metavar="FICHIER", help="fichier à écrire (sinon : sortie standard)"
     )
     parser.set_defaults(handler=run)
 
 
+def _kind(text: str) -> str:
+    return text.strip().lower()
+
+
+def _annee(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"« {text} » n'est pas une année ; indiquez-la sur 4 chiffres, par exemple 2025"
+        ) from None
+
+
+def _usage_error(message: str) -> int:
+    print(f"chu-bench : erreur d'utilisation : {message}", file=sys.stderr)
+    return 2
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from expectations.contract import MIN_YEAR
     from expectations.reference import load_reference
     from expectations.templates import render_template
+    from expectations.validate import max_year
 
     reference = load_reference()
     chu = args.chu.strip().upper()
     if chu not in reference.establishments:
-        print(
-            f"chu-bench : erreur d'utilisation : code CHU inconnu « {args.chu} » "
-            f"(codes de l'alliance : {', '.join(reference.chu_codes)}).",
-            file=sys.stderr,
+        return _usage_error(
+            f"code CHU inconnu « {args.chu} » "
+            f"(codes de l'alliance : {', '.join(reference.chu_codes)})."
         )
-        return 2
+    if not MIN_YEAR <= args.annee <= max_year():
+        # validate would refuse every row of such a template (annee_hors_periode).
+        return _usage_error(
+            f"{args.annee} n'est pas une année de campagne possible (de {MIN_YEAR} à {max_year()})."
+        )
     content = render_template(args.kind, chu, args.annee, reference=reference)
     if args.output:
         target = Path(args.output)
-        if not target.parent.is_dir():
-            print(
-                f"chu-bench : erreur d'utilisation : dossier introuvable : {target.parent}",
-                file=sys.stderr,
+        if target.is_dir():
+            return _usage_error(
+                f"{target} est un dossier ; indiquez le nom du fichier à écrire, "
+                f"par exemple {target / f'{args.kind}_{chu.lower()}_{args.annee}.csv'}."
             )
-            return 2
-        target.write_bytes(content)
+        if not target.parent.is_dir():
+            return _usage_error(f"dossier introuvable : {target.parent}")
+        try:
+            target.write_bytes(content)
+        except OSError:
+            return _usage_error(
+                f"impossible d'écrire {target} (droits d'écriture, ou fichier ouvert dans Excel ?)."
+            )
         print(f"Modèle {args.kind} écrit dans {target}.", file=sys.stderr)
     else:
         sys.stdout.buffer.write(content)

@@ -32,6 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     path = Path(args.file)
+    if path.is_dir():
+        print(
+            f"chu-bench : erreur d'utilisation : {path} est un dossier ; indiquez un fichier CSV.",
+            file=sys.stderr,
+        )
+        return 2
     if not path.is_file():
         print(f"chu-bench : erreur d'utilisation : fichier introuvable : {path}", file=sys.stderr)
         return 2
@@ -51,13 +57,28 @@ def run(args: argparse.Namespace) -> int:
 
     from expectations.validate import validate_file
 
-    result = validate_file(path, sender_chu=sender, reference=reference)
+    try:
+        result = validate_file(path, sender_chu=sender, reference=reference)
+    except OSError as exc:
+        print(f"chu-bench : erreur d'utilisation : {_unreadable(path, exc)}", file=sys.stderr)
+        return 2
     report = result.report
     if args.json:
         print(report.to_json())
     else:
         print(format_report(report, command=_rerun_command(args)))
     return 0 if report.valid else 1
+
+
+def _unreadable(path, exc: OSError) -> str:  # noqa: ANN001 - pathlib imported lazily
+    """Why a file that exists cannot be read, in French (the OS says it in English)."""
+    import errno
+
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        reason = "accès refusé ; vérifiez vos droits de lecture sur ce fichier"
+    else:
+        reason = "le système n'a pas pu le lire ; vérifiez qu'il n'est pas ouvert ailleurs"
+    return f"impossible de lire le fichier {path} ({reason})."
 
 
 def _rerun_command(args: argparse.Namespace) -> str:
