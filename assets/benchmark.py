@@ -165,7 +165,7 @@ def landing_check(
     pending = [
         {"fichier": f.display}
         for f in scan.files
-        if not submission_exists(engine, sha256_hex(f.path.read_bytes()))
+        if not submission_exists(engine, sha256_hex(f.path.read_bytes()), f.chu)
     ]
     unknown = [{"dossier": p.name} for p in scan.unknown_folders]
     parts = []

@@ -6,8 +6,8 @@ the benchmark is rebuilt once. Runs execute in this process, on the Dagster inst
 ``DAGSTER_HOME`` when it is set (so that they appear in the UI of ``make run``), else on
 an ephemeral in-memory instance.
 
-Files already received (same bytes, by SHA-256) are not run again: their stored outcome
-is shown, so running twice on the same folder changes nothing.
+Files already received (same bytes, by SHA-256, from the same CHU folder) are not run
+again: their stored outcome is shown, so running twice on the same folder changes nothing.
 """
 
 from __future__ import annotations
@@ -87,8 +87,11 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _stored_outcome(engine: Engine, sha256: str) -> tuple[str, int, int, list[str]] | None:
-    """(status, id, n_errors, first error messages) of already received bytes, else None."""
+def _stored_outcome(
+    engine: Engine, sha256: str, sender_chu: str
+) -> tuple[str, int, int, list[str]] | None:
+    """(status, id, n_errors, first error messages) of bytes already received from
+    ``sender_chu``, else None."""
     import sqlalchemy as sa
 
     from warehouse.schema import submissions
@@ -97,7 +100,7 @@ def _stored_outcome(engine: Engine, sha256: str) -> tuple[str, int, int, list[st
         row = conn.execute(
             sa.select(
                 submissions.c.id, submissions.c.valid, submissions.c.n_errors, submissions.c.report
-            ).where(submissions.c.sha256 == sha256)
+            ).where((submissions.c.sha256 == sha256) & (submissions.c.sender_chu == sender_chu))
         ).first()
     if row is None:
         return None
@@ -230,7 +233,7 @@ def run_landing(
         prefix = f"[{index}/{total}] {landed.display} …"
         content = landed.path.read_bytes()
         digest = sha256_hex(content)
-        stored = _stored_outcome(engine, digest)
+        stored = _stored_outcome(engine, digest, landed.chu)
         if stored is not None:
             status, submission_id, n_errors, messages = stored
             outcome = FileOutcome(
@@ -279,7 +282,7 @@ def run_landing(
             outcome.run_seconds = time.perf_counter() - clock
             if outcome.status == REJECTED:
                 # The full French messages, as stored with the submission.
-                stored = _stored_outcome(engine, digest)
+                stored = _stored_outcome(engine, digest, landed.chu)
                 outcome.errors = stored[3] if stored else []
         summary.outcomes.append(outcome)
         summary.timings.validation += outcome.validation_seconds

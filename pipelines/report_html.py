@@ -41,7 +41,7 @@ KEY_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
     ("indice_maturite", "Indice de maturité (0–5)", 2, ""),
     ("part_mesures_niveau3_pct", "Mesures au niveau ≥ 3", 1, " %"),
     ("ecart_mediane_indice", "Écart à la médiane", 2, ""),
-    ("evolution_indice", "Évolution sur un an", 2, ""),
+    ("evolution_indice", "Évolution depuis la campagne précédente", 2, ""),
     ("depense_ssi_mad", "Dépense de sécurité", 0, " MAD"),
     ("part_budget_si_pct", "Part du budget informatique", 1, " %"),
     ("depense_par_lit_mad", "Dépense par lit", 0, " MAD"),

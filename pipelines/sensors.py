@@ -1,8 +1,10 @@
 """Sensors: the landing folder, and the automatic benchmark refresh.
 
-``landing_sensor`` requests one run per file whose bytes the warehouse has not received
-(``submission_exists`` on the SHA-256), with ``run_key`` = that SHA-256, so the same bytes
-never give two runs, whatever their name or folder. Consequence: when a run fails for a
+``landing_sensor`` requests one run per file whose bytes the warehouse has not received from
+that CHU (``submission_exists`` on the SHA-256 and the folder's CHU), with ``run_key`` =
+``<SHA-256>:<CHU>``, so the same bytes from one CHU never give two runs, whatever their
+name; the same bytes in another CHU's folder are another sender's submission (a file
+about FES dropped in MAR/ first must not keep FES's own copy from ever loading). Consequence: when a run fails for a
 reason other than the file (database down...), Dagster will not request the same bytes
 again; the weekly check ``depot_entierement_traite`` lists such files, and re-executing
 the failed run from the UI (or ``chu-bench run``) ingests them.
@@ -30,13 +32,14 @@ def ingest_run_request(
 ) -> dg.RunRequest:
     """The run that ingests one landed file: its CHU × year partition when it has one,
     else the unpartitioned job (see ``assets/unmapped.py``). ``run_key`` is the content's
-    SHA-256: the same bytes never give a second run."""
+    SHA-256 and the sending CHU: the same bytes from one CHU never give a second run."""
     annee = peek_year(content, landed.path.name)
     tags = {"chu_bench/fichier": landed.display, "chu_bench/chu": landed.chu}
+    key = run_key(sha256, landed.chu)
     path = str(landed.path.resolve())
     if annee is not None and has_partition(landed.chu, annee):
         return dg.RunRequest(
-            run_key=sha256,
+            run_key=key,
             job_name=ingest_file_job.name,
             partition_key=str(partition_key(landed.chu, annee)),
             run_config={
@@ -45,7 +48,7 @@ def ingest_run_request(
             tags=tags,
         )
     return dg.RunRequest(
-        run_key=sha256,
+        run_key=key,
         job_name=ingest_unmapped_file_job.name,
         run_config={
             "ops": {
@@ -56,6 +59,11 @@ def ingest_run_request(
         },
         tags=tags,
     )
+
+
+def run_key(sha256: str, chu: str) -> str:
+    """The sensor's run key of a landed file: its bytes and the CHU folder it was sent from."""
+    return f"{sha256}:{chu}"
 
 
 @dg.sensor(
@@ -85,15 +93,15 @@ def landing_sensor(
     engine = warehouse.get_engine()
     now = time.time()
     requests: list[dg.RunRequest] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for landed in scan.files:
         if now - _mtime(landed.path) < landing.settle_seconds:
             continue  # still being written; the next tick will see it whole
         content = landed.path.read_bytes()
         digest = sha256_hex(content)
-        if digest in seen or submission_exists(engine, digest):
+        if (digest, landed.chu) in seen or submission_exists(engine, digest, landed.chu):
             continue
-        seen.add(digest)
+        seen.add((digest, landed.chu))
         requests.append(ingest_run_request(landed, content, digest))
     if not requests:
         return dg.SkipReason(f"Aucun nouveau fichier dans {directory} ({len(scan.files)} vus).")

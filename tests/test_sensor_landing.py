@@ -60,7 +60,8 @@ def test_a_new_file_gives_one_run_in_its_partition_keyed_by_content(
     (request,) = evaluate(tmp_path, sqlite_url)
     assert request.job_name == "ingest_file"
     assert request.partition_key == "2025|FES"
-    assert request.run_key == hashlib.sha256(path.read_bytes()).hexdigest()
+    # Keyed by content and sender: the same bytes from FES never give a second run.
+    assert request.run_key == f"{hashlib.sha256(path.read_bytes()).hexdigest()}:FES"
     config = request.run_config["ops"]["validated_submission"]["config"]
     assert Path(config["path"]) == path.resolve()
     assert request.tags["chu_bench/fichier"] == "FES/maturite_fes_2025.csv"

@@ -448,7 +448,9 @@ def compute_campaign_status(
     files), manquant (nothing).
 
     Years are the campaign years plus any year a file was received for. A year before an
-    establishment's ``first_campaign`` is skipped unless files were received for it.
+    establishment's ``first_campaign`` is skipped unless files were received for it, and so
+    is a year without a declared campaign (a file for next year, sent early): only what was
+    received is shown, nobody is « manquant » for a campaign that was not opened.
     Submissions whose CHU, year or kind could not be read are not attributable and ignored,
     and so are files sent by another CHU (``sender_chu`` differs from ``chu``): FES sending
     Tanger's file must not turn Tanger's campaign « invalide ».
@@ -465,7 +467,8 @@ def compute_campaign_status(
         subs = subs[~sent_by_other]
     subs["annee"] = subs["annee"].astype("int64")
     subs["received_at"] = pd.to_datetime(subs["received_at"], utc=True)
-    years = sorted({int(y) for y in campaign_years} | set(subs["annee"].tolist()))
+    campaigns = {int(y) for y in campaign_years}
+    years = sorted(campaigns | set(subs["annee"].tolist()))
     grouped = {key: group for key, group in subs.groupby(["chu", "annee", "kind"])}
     first = dict(first_campaign or {})
 
@@ -476,7 +479,7 @@ def compute_campaign_status(
             for kind in sorted(KINDS):
                 group = grouped.get((chu, annee, kind))
                 n = 0 if group is None else len(group)
-                if n == 0 and start is not None and annee < start:
+                if n == 0 and (annee not in campaigns or (start is not None and annee < start)):
                     continue
                 current_id = None
                 last = pd.NaT

@@ -115,8 +115,71 @@ def make_engine(url: str | None = None) -> Engine:
             # must not surface as an error on the next click.
             engine = sa.create_engine(resolved, pool_pre_ping=True)
         metadata.create_all(engine)
+        _upgrade_schema(engine)
         _engines[resolved] = engine
         return engine
+
+
+def _sha256_alone_is_unique(conn: Connection) -> str | None:
+    """The name of a unique constraint on ``submissions.sha256`` alone (warehouses created
+    before a submission was identified by its bytes *and* its sender), else None."""
+    if conn.dialect.name == "sqlite":
+        for row in conn.exec_driver_sql("PRAGMA index_list(submissions)").all():
+            name, unique, origin = row[1], row[2], row[3]
+            if unique and origin == "u":
+                columns = [r[2] for r in conn.exec_driver_sql(f"PRAGMA index_info('{name}')")]
+                if columns == ["sha256"]:
+                    return str(name)
+        return None
+    for constraint in sa.inspect(conn).get_unique_constraints("submissions"):
+        if constraint["column_names"] == ["sha256"]:
+            return constraint["name"]
+    return None
+
+
+def _upgrade_schema(engine: Engine) -> None:
+    """Bring a warehouse created by an earlier version to the current schema, keeping every
+    row: the unique constraint on ``submissions.sha256`` alone becomes the unique index on
+    (sha256, sender_chu) of schema.py. SQLite cannot drop a column constraint: the table is
+    rebuilt (the documented 12-step procedure), foreign keys off, in one transaction."""
+    from warehouse.schema import submissions
+
+    with engine.connect() as conn:
+        name = _sha256_alone_is_unique(conn)
+        conn.rollback()
+        if name is None:
+            return
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                conn.exec_driver_sql(f'ALTER TABLE submissions DROP CONSTRAINT "{name}"')
+                for index in submissions.indexes:
+                    index.create(conn, checkfirst=True)
+            return
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, or it is ignored
+        try:
+            create = str(sa.schema.CreateTable(submissions).compile(dialect=engine.dialect))
+            create = create.replace("CREATE TABLE submissions", "CREATE TABLE submissions_new", 1)
+            columns = ", ".join(c.name for c in submissions.c)
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                raw.execute(create)
+                raw.execute(
+                    f"INSERT INTO submissions_new ({columns}) SELECT {columns} FROM submissions"
+                )
+                raw.execute("DROP TABLE submissions")
+                raw.execute("ALTER TABLE submissions_new RENAME TO submissions")
+                for index in submissions.indexes:
+                    raw.execute(str(sa.schema.CreateIndex(index).compile(dialect=engine.dialect)))
+                if raw.execute("PRAGMA foreign_key_check").fetchall():
+                    raise RuntimeError("Clés étrangères incohérentes après la mise à jour.")
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def dispose_engines() -> None:

@@ -17,7 +17,8 @@ submissions = sa.Table(
     "submissions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    # Not unique alone: the same bytes sent by two CHUs are two submissions (see below).
+    sa.Column("sha256", sa.String(64), nullable=False, index=True),
     sa.Column("filename", sa.String(500), nullable=False),
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
@@ -148,6 +149,17 @@ pooling_opportunities = sa.Table(
     sa.Column("economie_estimee_mad", Money, nullable=False),
     sa.Column("submission_ids", sa.String(500), nullable=False),
     sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A submission is identified by its bytes AND its sender's CHU: validation depends on who
+# sends (a file about FES sent from MAR's folder is rejected), so FES's own copy of those
+# bytes must not be mistaken for MAR's rejected one. The same bytes from the same CHU are
+# one submission (DESIGN §4, idempotent).
+sa.Index(
+    "ux_submissions_sha256_sender",
+    submissions.c.sha256,
+    sa.func.coalesce(submissions.c.sender_chu, sa.literal_column("''")),
+    unique=True,
 )
 
 campaign_status = sa.Table(

@@ -2,8 +2,13 @@
 
 Rules, all applied inside ONE transaction so that a crash leaves the previous state intact:
 
-* the same bytes twice are one submission (SHA-256): the second call returns the first
-  submission with ``created=False`` and changes nothing;
+* the same bytes twice *from the same CHU* are one submission (SHA-256 + ``sender_chu``):
+  the second call returns the first submission with ``created=False`` and changes nothing,
+  even when that submission was since superseded (re-sending old bytes does not make them
+  current again: to restore them, send them with any change, e.g. a corrected comment).
+  The same bytes from *another* CHU are another submission: validation depends on the
+  sender (a file about FES sent by MAR is rejected), and FES's own copy must not be
+  mistaken for MAR's rejected one;
 * a valid file becomes ``current`` for its (chu, annee, kind); the previous current one becomes
   ``superseded`` (``superseded_by`` points to the new one) and keeps its rows, so history
   stays queryable; readers use only current submissions;
@@ -167,7 +172,9 @@ def store_submission(
             # concurrent loads cannot both become current or both insert the same bytes.
             conn.exec_driver_sql("LOCK TABLE submissions IN SHARE ROW EXCLUSIVE MODE")
         existing = conn.execute(
-            sa.select(submissions.c.id, submissions.c.status).where(submissions.c.sha256 == digest)
+            sa.select(submissions.c.id, submissions.c.status).where(
+                (submissions.c.sha256 == digest) & _same_sender(sender_chu)
+            )
         ).first()
         if existing is not None:
             return StoredSubmission(existing.id, digest, existing.status, created=False)
@@ -221,15 +228,25 @@ def store_submission(
         return StoredSubmission(new_id, digest, status, created=True)
 
 
-def submission_exists(engine: Engine | Connection, sha256: str) -> bool:
-    """True when these bytes (by SHA-256) were already received."""
+def _same_sender(sender_chu: str | None) -> sa.ColumnElement[bool]:
+    if sender_chu is None:
+        return submissions.c.sender_chu.is_(None)
+    return submissions.c.sender_chu == sender_chu
+
+
+_ANY_SENDER: Any = object()
+
+
+def submission_exists(
+    engine: Engine | Connection, sha256: str, sender_chu: str | None = _ANY_SENDER
+) -> bool:
+    """True when these bytes (by SHA-256) were already received — from ``sender_chu`` when
+    given (None = no sender CHU), else from anyone."""
+    query = sa.select(submissions.c.id).where(submissions.c.sha256 == sha256.lower())
+    if sender_chu is not _ANY_SENDER:
+        query = query.where(_same_sender(sender_chu))
     with connect(engine) as conn:
-        return (
-            conn.execute(
-                sa.select(submissions.c.id).where(submissions.c.sha256 == sha256.lower())
-            ).first()
-            is not None
-        )
+        return conn.execute(query).first() is not None
 
 
 def _submission_frame(rows: list[Mapping[str, Any]]) -> pd.DataFrame:

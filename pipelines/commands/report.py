@@ -36,8 +36,18 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     from pipelines.report_html import build_report
     from warehouse.engine import make_engine
+    from warehouse.reads import read_benchmark
 
-    document = build_report(make_engine(args.database_url), args.annee)
+    engine = make_engine(args.database_url)
+    if read_benchmark(engine, annee=args.annee).empty:
+        # Still written (the campaign status may be useful), but say it plainly.
+        print(
+            f"chu-bench : aucune donnée de benchmark pour {args.annee} (aucun fichier valide "
+            "reçu pour cette année, ou « chu-bench run » pas encore lancé) ; le rapport est "
+            "écrit mais sans chiffres.",
+            file=sys.stderr,
+        )
+    document = build_report(engine, args.annee)
     output.write_text(document, encoding="utf-8")
     size = output.stat().st_size / 1024 / 1024
     size_text = f"{size:.1f}".replace(".", ",")
