@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from dashboard import downloads
+from expectations.labels import KPI_LABELS
 from expectations.reference import load_reference
 from tests.dashboard_support import (  # noqa: F401 - fixtures
     collect_text,
@@ -277,7 +278,7 @@ def test_dsi_gets_no_peer_amounts_nor_peer_measures(warehouse_url: str) -> None:
     peers = table[table["CHU"] != "CHU Hassan II de Fès"]
     assert len(peers) >= 4
     assert set(peers["Dépense de sécurité (MAD)"]) == {"—"}
-    assert set(peers["Évolution de l'indice sur un an"]) == {"—"}
+    assert set(peers[KPI_LABELS["evolution_indice"]]) == {"—"}
 
     at = open_page(at, "maturite")
     assert not exceptions(at)

@@ -219,23 +219,23 @@ def authenticate(
     engine: Engine, username: str, password: str, now: datetime | None = None
 ) -> Account | None:
     """The account when ``password`` is right and the account active and not locked, else
-    ``None`` (show ``LOGIN_FAILED_MESSAGE``, whatever the reason)."""
+    ``None`` (show ``LOGIN_FAILED_MESSAGE``, whatever the reason).
+
+    The attempt is counted BEFORE the (slow) password check, in one write transaction: many
+    attempts started together cannot all pass the lock check before any failure is recorded
+    (at most ``MAX_FAILED_LOGINS`` guesses per lock period). A success resets the count.
+    An unknown user takes the same path (one write, one hash verification)."""
     moment = _now(now)
     name = normalise_username(username)
     if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         _verify(_DUMMY_HASH, "")
         return None
-    with connect(engine) as conn:
-        row = conn.execute(sa.select(users).where(users.c.username == name)).first()
-    if row is None:
+    row = _count_attempt(engine, name, moment)
+    if row is None:  # unknown or locked
         _verify(_DUMMY_HASH, password)
         return None
     account = _account(row)
-    if account.locked_until is not None and account.locked_until > moment:
-        _verify(_DUMMY_HASH, password)
-        return None
     if not _verify(row.password_hash, password):
-        _record_failure(engine, name, moment)
         return None
     if not account.active:
         return None
@@ -247,14 +247,20 @@ def authenticate(
     return Account(account.username, account.role, account.chu, True, account.created_at)
 
 
-def _record_failure(engine: Engine, name: str, moment: datetime) -> None:
+def _count_attempt(engine: Engine, name: str, moment: datetime) -> sa.Row | None:
+    """Records one login attempt as a failure (until the password proves right) and returns
+    the account's row; None when the account is unknown or locked (nothing recorded then)."""
     with write_transaction(engine) as conn:
+        # FOR UPDATE (PostgreSQL): concurrent attempts on one account queue here. SQLite's
+        # BEGIN IMMEDIATE already serialises writers.
         row = conn.execute(
-            sa.select(users.c.failed_logins, users.c.locked_until).where(users.c.username == name)
+            sa.select(users).where(users.c.username == name).with_for_update()
         ).first()
         if row is None:
-            return
+            return None
         locked_until = _utc(row.locked_until)
+        if locked_until is not None and locked_until > moment:
+            return None
         # A lock that has expired starts a fresh count.
         failures = 0 if locked_until is not None else int(row.failed_logins or 0)
         failures += 1
@@ -262,6 +268,7 @@ def _record_failure(engine: Engine, name: str, moment: datetime) -> None:
         if failures >= MAX_FAILED_LOGINS:
             values = {"failed_logins": 0, "locked_until": moment + LOCK_DURATION}
         conn.execute(users.update().where(users.c.username == name).values(**values))
+    return row
 
 
 def ensure_demo_accounts(engine: Engine) -> list[tuple[str, str, str, str | None]]:

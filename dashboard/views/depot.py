@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard.access import Viewer, page_roles, require_role
+from dashboard.access import Viewer, anonymize_text, page_roles, require_role
 from dashboard.context import get_engine, get_reference
 from dashboard.report_view import show_report
 
@@ -173,10 +173,14 @@ def render(viewer: Viewer) -> None:
     if outcomes:
         st.subheader("Résultat du dernier dépôt")
         for index, outcome in enumerate(outcomes):
+            about = outcome.report.get("chu")
             with st.container(border=True):
+                # A file about another CHU is refused without naming that CHU (as on the
+                # Campagne page): « autre CHU », its code and name scrubbed from the messages.
                 show_report(
                     outcome.report,
-                    chu_label=name if outcome.report.get("chu") == viewer.chu else None,
+                    scrub=lambda text: anonymize_text(viewer, text, reference=reference),
+                    chu_label=name if about == viewer.chu else ("autre CHU" if about else None),
                     key=f"depot-report-{index}",
                 )
                 _outcome_message(viewer, outcome)

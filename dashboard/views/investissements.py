@@ -205,8 +205,12 @@ def render(viewer: Viewer) -> None:
     with tabs[3]:
         _category_mix(viewer, annee, highlight)
     with tabs[4]:
+        # The scatter keeps its rows' order in the figure JSON: ranked, never in code order.
+        ranked = shown.sort_values(
+            ["indice_maturite", "chu"], ascending=[False, True], kind="mergesort"
+        )
         st.plotly_chart(
-            maturity_vs_spend_chart(shown, highlight=highlight, title=None),
+            maturity_vs_spend_chart(ranked, highlight=highlight, title=None),
             key="investissements_maturite_depense",
         )
         st.caption(

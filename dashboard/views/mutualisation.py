@@ -39,6 +39,20 @@ def recompute_savings(pooling: pd.DataFrame, rate_pct: float) -> pd.DataFrame:
     return out
 
 
+def hide_amounts_that_reveal_a_peer(viewer: Viewer, pooling: pd.DataFrame) -> pd.DataFrame:
+    """For a DSI, blank the amounts of purchases shared by its own CHU and exactly one peer:
+    the total minus its own spend would be that peer's amount in dirhams, which a DSI must
+    not see. Solution, supplier and number of CHUs stay: they are what pooling needs."""
+    if viewer.sees_all_names or pooling.empty:
+        return pooling
+    out = pooling.copy()
+    own = out["chus"].astype(str).map(lambda cell: viewer.chu in cell.replace(" ", "").split(","))
+    revealing = own & (out["nb_chu"].astype(int) == 2)
+    for column in ("total_mad", "economie_estimee_mad"):
+        out[column] = out[column].astype(float).mask(revealing)
+    return out
+
+
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("mutualisation"))
     st.title("Mutualisation")
@@ -73,6 +87,7 @@ def render(viewer: Viewer) -> None:
     )
     pooling = recompute_savings(everything[everything["annee"] == annee], rate)
     pooling = pooling[pooling["type"].isin(kinds or [])]
+    pooling = hide_amounts_that_reveal_a_peer(viewer, pooling)
     if pooling.empty:
         st.info(f"Aucune opportunité de mutualisation de ce type pour la campagne {annee}.")
         return
@@ -89,6 +104,11 @@ def render(viewer: Viewer) -> None:
             st.metric(
                 f"Économie estimée à {rate} %", format_mad(part["economie_estimee_mad"].sum())
             )
+    if not viewer.sees_all_names and pooling["total_mad"].isna().any():
+        st.caption(
+            "Les montants des achats partagés par votre CHU avec un seul autre CHU ne sont "
+            "pas affichés : ils révéleraient la dépense de cet établissement."
+        )
     if len(kinds) > 1:
         st.caption(
             "Un même achat compte à la fois pour sa solution et pour son fournisseur : les "
