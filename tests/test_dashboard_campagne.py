@@ -68,9 +68,14 @@ def test_alliance_reads_the_report_of_a_rejected_file(warehouse_url: str) -> Non
 def test_dsi_sees_its_own_files_and_anonymous_peers(warehouse_url: str) -> None:
     at = _campagne("dsi-fes-test")
     heatmap = _heatmap(at)
-    assert heatmap["y"][0] == NAMES["FES"]
-    assert heatmap["y"][1:] == [f"CHU {x}" for x in "ABCDE"]
-    submissions = at.dataframe[1].value
+    # Letters change every year: no peer row across years, only FES's own row...
+    assert heatmap["y"] == [NAMES["FES"]]
+    assert heatmap["text"] == [["Valide", "Valide", "Valide"]]
+    # ...and the peers as counts per year (AGA only from 2025; one broken file a year).
+    peers = at.dataframe[0].value.set_index("Année")
+    assert peers.sum(axis=1).to_dict() == {2023: 4, 2024: 4, 2025: 5}
+    assert peers["Invalide"].to_dict() == {2023: 1, 2024: 1, 2025: 1}
+    submissions = at.dataframe[2].value
     assert len(submissions) == 9
     assert set(submissions["CHU"]) == {NAMES["FES"]}
     assert all("_fes_" in name for name in submissions["Fichier"])

@@ -60,8 +60,14 @@ def status_figure(viewer: Viewer, overall: pd.DataFrame) -> go.Figure | None:
     if overall.empty:
         return None
     reference = get_reference()
-    shown = present(viewer, overall[["chu", "annee", "status"]])
     years = sorted(int(y) for y in overall["annee"].unique())
+    if not viewer.sees_all_names:
+        # Peers' letters are drawn again each year: a row across years would mix different
+        # establishments. A DSI sees its own row here and the peers as counts (peer_counts).
+        overall = overall[overall["chu"] == viewer.chu]
+        if overall.empty:
+            return None
+    shown = present(viewer, overall[["chu", "annee", "status"]])
     registry_labels = chu_labels(viewer, reference.chu_codes, None)
     own_label = registry_labels.get(viewer.chu) if viewer.chu else None
     if viewer.sees_all_names:
@@ -105,6 +111,18 @@ def status_figure(viewer: Viewer, overall: pd.DataFrame) -> go.Figure | None:
         xaxis={"title": None, "side": "top", "type": "category"},
     )
     return figure
+
+
+def peer_counts(viewer: Viewer, overall: pd.DataFrame) -> pd.DataFrame:
+    """For a DSI: how many other CHUs are in each status, per year (no letter, no row)."""
+    peers = overall[overall["chu"] != viewer.chu]
+    if peers.empty:
+        return pd.DataFrame()
+    counts = pd.crosstab(peers["annee"].astype(int), peers["status"])
+    counts = counts.reindex(columns=[s for s in reversed(STATUS_ORDER)], fill_value=0)
+    counts.columns = [_status_label(s) for s in counts.columns]
+    counts.index.name = "Année"
+    return counts.reset_index()
 
 
 def _detail_by_kind(viewer: Viewer, annee: int) -> pd.DataFrame:
@@ -208,11 +226,14 @@ def render(viewer: Viewer) -> None:
         st.info("Aucune campagne à afficher : l'entrepôt est vide.")
     else:
         st.plotly_chart(figure, config={"displayModeBar": False}, key="statut-campagne")
-        if not viewer.sees_all_names:
-            st.caption(
-                "Les autres CHU sont désignés par une lettre tirée pour chaque année : "
-                "« CHU A » n'est pas forcément le même établissement d'une année à l'autre."
-            )
+    if not viewer.sees_all_names and not overall.empty:
+        st.markdown("**Les autres CHU de l'alliance** (nombre d'établissements par statut)")
+        table_with_downloads(peer_counts(viewer, overall), "statut_autres_chu", key="pairs")
+        st.caption(
+            "Dans le détail par année, les autres CHU sont désignés par une lettre tirée pour "
+            "chaque année : « CHU A » n'est pas forcément le même établissement d'une année à "
+            "l'autre."
+        )
 
     years = sorted(int(y) for y in overall["annee"].unique()) if not overall.empty else []
     if years:
