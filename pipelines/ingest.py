@@ -231,7 +231,15 @@ def run_landing(
         say(f"Aucun fichier CSV dans {landing_dir}/<CHU>/.")
     for index, landed in enumerate(scan.files, start=1):
         prefix = f"[{index}/{total}] {landed.display} …"
-        content = landed.path.read_bytes()
+        try:
+            content = landed.path.read_bytes()
+        except OSError as exc:  # removed or unreadable since the scan
+            outcome = FileOutcome(
+                landed=landed, status=FAILED, errors=[f"fichier illisible ({exc})"]
+            )
+            summary.outcomes.append(outcome)
+            say(f"{prefix} ÉCHEC : {outcome.errors[0]}")
+            continue
         digest = sha256_hex(content)
         stored = _stored_outcome(engine, digest, landed.chu)
         if stored is not None:

@@ -97,7 +97,11 @@ def landing_sensor(
     for landed in scan.files:
         if now - _mtime(landed.path) < landing.settle_seconds:
             continue  # still being written; the next tick will see it whole
-        content = landed.path.read_bytes()
+        try:
+            content = landed.path.read_bytes()
+        except OSError as exc:  # removed or unreadable since the scan: one bad file, not the tick
+            context.log.warning(f"Fichier illisible, ignoré : {landed.display} ({exc}).")
+            continue
         digest = sha256_hex(content)
         if (digest, landed.chu) in seen or submission_exists(engine, digest, landed.chu):
             continue

@@ -282,3 +282,32 @@ def test_run_on_an_empty_or_missing_landing_folder(tmp_path: Path, sqlite_url: s
     assert code == 2 and "dossier de dépôt introuvable" in err
     code, out, _err = cli("run", "--landing", str(tmp_path), "--database-url", sqlite_url)
     assert code == 0 and "Aucun fichier CSV" in out
+
+
+def test_a_file_that_vanishes_after_the_scan_does_not_stop_the_others(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gone = land(tmp_path, "FES", "FES/profil_fes_2025.csv")
+    land(tmp_path, "FES", FES_MATURITE)
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == gone:
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    # The sensor skips the unreadable file and still asks for the other one.
+    (request,) = evaluate(tmp_path, sqlite_url)
+    assert request.run_config["ops"]["validated_submission"]["config"]["path"].endswith(
+        "maturite_fes_2025.csv"
+    )
+    # chu-bench run says which file failed, loads the other, and exits non-zero.
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["run", "--landing", str(tmp_path), "--database-url", sqlite_url])
+    assert code == 1
+    assert "FES/profil_fes_2025.csv … ÉCHEC : fichier illisible" in out.getvalue()
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    statuses = list_submissions(make_engine(sqlite_url))["filename"].tolist()
+    assert statuses == ["maturite_fes_2025.csv"]
