@@ -148,6 +148,37 @@ def _rows_with(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     return df.dropna(subset=columns)
 
 
+def _ranked_bars(
+    data: pd.DataFrame,
+    value_column: str,
+    label_column: str,
+    *,
+    highlight: str | None,
+    value_format: str,
+    value_label: str,
+) -> tuple[go.Figure, list[float]]:
+    """One bar per CHU, best first, its value printed above it and in the hover text
+    (``value_format`` is a Plotly format such as ``%{y:.2f}``); ``data`` has no nulls."""
+    data = _ranked(data, value_column, label_column)
+    labels = data[label_column].astype(str).tolist()
+    values = data[value_column].astype(float).tolist()
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=values,
+            marker_color=_colors(labels, highlight),
+            texttemplate=value_format,
+            textposition="outside",
+            hovertemplate=f"%{{x}}<br>{value_label} : {value_format}<extra></extra>",
+            showlegend=False,
+            name=value_label,
+        )
+    )
+    fig.update_xaxes(title="")
+    _wrap_category_axis(fig, labels)
+    return fig, values
+
+
 # --- Overview -------------------------------------------------------------------------------
 
 
@@ -165,20 +196,13 @@ def maturity_bar_chart(
     data = _rows_with(df, [label_column, value_column])
     if data.empty:
         return empty_figure()
-    data = _ranked(data, value_column, label_column)
-    labels = data[label_column].astype(str).tolist()
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=data[value_column].astype(float).tolist(),
-            marker_color=_colors(labels, highlight),
-            text=data[value_column].astype(float).tolist(),
-            texttemplate="%{y:.2f}",
-            textposition="outside",
-            hovertemplate="%{x}<br>" + value_label + " : %{y:.2f}<extra></extra>",
-            name=value_label,
-            showlegend=False,
-        )
+    fig, _ = _ranked_bars(
+        data,
+        value_column,
+        label_column,
+        highlight=highlight,
+        value_format="%{y:.2f}",
+        value_label=value_label,
     )
     if not is_missing(median):
         # The line across the plot; its value in the legend, where it covers no bar label.
@@ -196,8 +220,6 @@ def maturity_bar_chart(
         )
         fig.update_layout(legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.08})
     fig.update_yaxes(range=[0, 5.4], title=value_label)
-    fig.update_xaxes(title="")
-    _wrap_category_axis(fig, labels)
     return apply_french_layout(fig, title=title, height=420)
 
 
@@ -386,20 +408,13 @@ def ratio_chart(
     data = _rows_with(df, [label_column, value_column])
     if data.empty:
         return empty_figure()
-    data = _ranked(data, value_column, label_column)
-    labels = data[label_column].astype(str).tolist()
-    values = data[value_column].astype(float).tolist()
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=values,
-            marker_color=_colors(labels, highlight),
-            texttemplate=f"%{{y:,.{decimals}f}}{suffix}",
-            textposition="outside",
-            hovertemplate=f"%{{x}}<br>{value_label} : %{{y:,.{decimals}f}}{suffix}<extra></extra>",
-            showlegend=False,
-            name=value_label,
-        )
+    fig, values = _ranked_bars(
+        data,
+        value_column,
+        label_column,
+        highlight=highlight,
+        value_format=f"%{{y:,.{decimals}f}}{suffix}",
+        value_label=value_label,
     )
     top = max(values)
     dash_styles = ("dash", "dot", "dashdot", "longdash")
@@ -437,8 +452,6 @@ def ratio_chart(
             margin={"b": 40 + 22 * len(references)},
         )
     fig.update_yaxes(title=value_label, range=[0, top * 1.2 if top > 0 else 1])
-    fig.update_xaxes(title="")
-    _wrap_category_axis(fig, labels)
     return apply_french_layout(fig, title=title, height=440)
 
 
@@ -456,23 +469,15 @@ def amount_bar_chart(
     data = _rows_with(df, [label_column, value_column])
     if data.empty:
         return empty_figure()
-    data = _ranked(data, value_column, label_column)
-    labels = data[label_column].astype(str).tolist()
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=data[value_column].astype(float).tolist(),
-            marker_color=_colors(labels, highlight),
-            texttemplate=f"%{{y:,.0f}} {unit}",
-            textposition="outside",
-            hovertemplate=f"%{{x}}<br>{value_label} : %{{y:,.0f}} {unit}<extra></extra>",
-            showlegend=False,
-            name=value_label,
-        )
+    fig, _ = _ranked_bars(
+        data,
+        value_column,
+        label_column,
+        highlight=highlight,
+        value_format=f"%{{y:,.0f}} {unit}",
+        value_label=value_label,
     )
     fig.update_yaxes(title=f"{value_label} ({unit})", tickformat=",.0f", rangemode="tozero")
-    fig.update_xaxes(title="")
-    _wrap_category_axis(fig, labels)
     return apply_french_layout(fig, title=title, height=420)
 
 
