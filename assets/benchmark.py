@@ -91,6 +91,7 @@ def benchmark_tables(
     settings: BenchmarkSettings,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     from expectations.reference import load_reference
+    from warehouse.benchmark import POOLING_COLUMNS
     from warehouse.reads import read_benchmark, read_campaign_status, read_pooling
     from warehouse.refresh import rebuild_benchmark
 
@@ -122,15 +123,7 @@ def benchmark_tables(
     )
 
     pooling = read_pooling(engine)
-    pooling_columns = [
-        "annee",
-        "type",
-        "nom",
-        "nb_chu",
-        "chus",
-        "total_mad",
-        "economie_estimee_mad",
-    ]
+    pooling_columns = [c for c in POOLING_COLUMNS if c not in ("taux_economie", "submission_ids")]
     yield dg.MaterializeResult(
         asset_key=POOLING,
         metadata={

@@ -11,6 +11,7 @@ from dashboard.access import Viewer, page_roles, present, require_role
 from dashboard.downloads import table_with_downloads
 from dashboard.formatting import format_integer, format_mad, format_table
 from dashboard.labels import FORMULAS, POOLING_COLUMN_LABELS, POOLING_TYPE_LABELS
+from warehouse.benchmark import POOLING_COLUMNS
 from warehouse.charts import pooling_chart
 
 KIND_HEADINGS = {
@@ -19,15 +20,8 @@ KIND_HEADINGS = {
 }
 DEFAULT_RATE_PCT = 15
 MAX_RATE_PCT = 40
-TABLE_COLUMNS = [
-    "type",
-    "nom",
-    "nb_chu",
-    "chus",
-    "total_mad",
-    "taux_economie",
-    "economie_estimee_mad",
-]
+# The stored opportunity's columns, less the year (chosen above) and the traceability ids.
+TABLE_COLUMNS = [c for c in POOLING_COLUMNS if c not in ("annee", "submission_ids")]
 
 
 def recompute_savings(pooling: pd.DataFrame, rate_pct: float) -> pd.DataFrame:
