@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,16 @@ if TYPE_CHECKING:
     from expectations.reference import ReferenceData
 
 MAX_BYTES_ENV = "CHU_BENCH_MAX_FILE_BYTES"
+
+
+@dataclass(frozen=True)
+class FileToValidate:
+    """One received file for :func:`validate_batch`: its bytes, its name (for messages only)
+    and the CHU that sends it (``None`` when the sender is not known)."""
+
+    content: bytes
+    filename: str
+    sender_chu: str | None = None
 
 
 @dataclass
@@ -339,6 +349,30 @@ def validate_bytes(
     """
     read = read_table(content, filename, max_bytes=resolve_max_bytes(max_bytes))
     return _validate_read(read, filename, sender_chu=sender_chu, reference=reference)
+
+
+def validate_batch(
+    files: Sequence[FileToValidate],
+    *,
+    reference: ReferenceData | None = None,
+    max_bytes: int | None = None,
+) -> list[ValidationResult]:
+    """Validate many files at once; result ``i`` is exactly what :func:`validate_bytes`
+    gives for ``files[i]`` alone."""
+    if reference is None and files:
+        from expectations.reference import load_reference
+
+        reference = load_reference()
+    return [
+        validate_bytes(
+            f.content,
+            f.filename,
+            sender_chu=f.sender_chu,
+            reference=reference,
+            max_bytes=max_bytes,
+        )
+        for f in files
+    ]
 
 
 def validate_file(
