@@ -22,6 +22,7 @@ import streamlit as st  # noqa: E402
 from dashboard.access import Viewer, current_viewer, pages_for  # noqa: E402
 from dashboard.auth import APP_TITLE, login_form, sidebar_identity  # noqa: E402
 from dashboard.context import get_reference  # noqa: E402
+from dashboard.errors import guarded, show_unexpected  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,13 @@ st.set_page_config(
 )
 
 
-def _page_callable(render: Callable[[Viewer], None], viewer: Viewer) -> Callable[[], None]:
+def _page_callable(
+    render: Callable[[Viewer], None], viewer: Viewer, name: str
+) -> Callable[[], None]:
+    safe = guarded(render, f"page {name}")
+
     def run() -> None:
-        render(viewer)
+        safe(viewer)
 
     return run
 
@@ -54,7 +59,7 @@ def _navigation(viewer: Viewer) -> dict[str, list[st.Page]]:
             log.warning("Page %s absente : ignorée.", spec.module)
             continue
         page = st.Page(
-            _page_callable(module.render, viewer),
+            _page_callable(module.render, viewer, spec.module),
             title=spec.title,
             icon=spec.icon,
             url_path=spec.url_path,
@@ -65,12 +70,20 @@ def _navigation(viewer: Viewer) -> dict[str, list[st.Page]]:
     return sections
 
 
-viewer = current_viewer()
-if viewer is None:
-    # Nothing but the login form before login: no menu, no page reachable by URL.
-    st.navigation([st.Page(login_form, title="Connexion", default=True)], position="hidden").run()
-else:
+def main() -> None:
+    viewer = current_viewer()
+    if viewer is None:
+        # Nothing but the login form before login: no menu, no page reachable by URL.
+        login = st.Page(guarded(login_form, "connexion"), title="Connexion", default=True)
+        st.navigation([login], position="hidden").run()
+        return
     reference = get_reference()
     own = reference.establishments.get(viewer.chu) if viewer.chu else None
     sidebar_identity(viewer, own.nom if own else None)
     st.navigation(_navigation(viewer)).run()
+
+
+try:
+    main()
+except Exception as exc:  # noqa: BLE001 - outside a page (the warehouse unreachable at login…)
+    show_unexpected(exc, "app")
