@@ -39,6 +39,9 @@ class Measure:
     objectif: int
     titre: str
     fonction_csf: str
+    # ISO/IEC 27001:2022 items the measure maps to (``A.5.1`` Annex A controls, ``6.1.2``
+    # clauses), normalised; empty when the referential file has no ``iso27001_2022`` column.
+    iso27001: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,17 @@ class ReferenceData:
             else next(iter(self.referentials.values()))
         )
         return {m.chapitre: m.chapitre_titre for m in measures}
+
+
+def normalise_iso_item(text: str) -> str:
+    """``a.5.1`` → ``A.5.1`` (the referential mixes cases); clauses (``6.1.2``) unchanged."""
+    item = text.strip()
+    return "A" + item[1:] if item[:2].lower() == "a." else item
+
+
+def normalise_iso_items(text: str) -> tuple[str, ...]:
+    """The space-separated items of an ``iso27001_2022`` cell, normalised, without repeats."""
+    return tuple(dict.fromkeys(normalise_iso_item(t) for t in text.split() if t.strip()))
 
 
 def reference_dir() -> Path:
@@ -192,6 +206,7 @@ def _load_referential(path: Path) -> tuple[Measure, ...]:
                 objectif=_int(row["objectif"], path, line, "objectif"),
                 titre=row["titre"],
                 fonction_csf=fonction,
+                iso27001=normalise_iso_items(row.get("iso27001_2022", "")),
             )
         )
     return tuple(measures)

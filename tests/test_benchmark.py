@@ -232,8 +232,9 @@ def test_measures_per_year_and_from_measure_objects() -> None:
         Measure("M2", 3, "t", 1, "x", "DE"),
     ]
     frame = measures_frame(objects)
-    assert list(frame.columns) == ["mesure_id", "chapitre", "fonction_csf"]
+    assert list(frame.columns) == ["mesure_id", "chapitre", "fonction_csf", "titre", "iso27001"]
     assert frame["fonction_csf"].tolist() == ["GV", "DE"]
+    assert frame["iso27001"].tolist() == [(), ()]
     per_year = measures_frame({2024: objects})
     answers = answers_frame([("A", 2024, "M1", 2, None, 1), ("A", 2024, "M2", 4, None, 1)])
     bench = compute_benchmark(answers, None, None, per_year)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from expectations.contract import KINDS
 from expectations.reference import CHAPTERS, CSF_FUNCTIONS, ReferenceData
+from warehouse.iso import readiness_percentages
 from warehouse.schema import BENCHMARK_COLUMNS
 
 DECIMALS = 2
@@ -75,44 +76,59 @@ OVERALL_STATUS_COLUMNS = (
 # --------------------------------------------------------------------------- measures
 
 
+def _measure_row(m: Any) -> dict[str, Any]:
+    return {
+        "mesure_id": m.mesure_id,
+        "chapitre": m.chapitre,
+        "fonction_csf": m.fonction_csf,
+        "titre": getattr(m, "titre", None),
+        "iso27001": tuple(getattr(m, "iso27001", ())),
+    }
+
+
+def _iso_items(value: Any) -> tuple[str, ...]:
+    """An ``iso27001`` cell as a tuple of normalised items (a space-separated string, as in
+    the referential file, or a sequence)."""
+    from expectations.reference import normalise_iso_item, normalise_iso_items
+
+    if isinstance(value, str):
+        return normalise_iso_items(value)
+    if value is None or (not isinstance(value, list | tuple | set) and pd.isna(value)):
+        return ()
+    return tuple(dict.fromkeys(normalise_iso_item(str(v)) for v in value if str(v).strip()))
+
+
 def measures_frame(measures: Any) -> pd.DataFrame:
     """Normalise the referential to a frame ``mesure_id, chapitre, fonction_csf`` (+ ``annee``
-    when the referential depends on the year).
+    when the referential depends on the year, + ``titre`` and ``iso27001`` — a tuple of ISO
+    27001:2022 items — when known), in the referential's order.
 
     Accepts a DataFrame with those columns, an iterable of ``Measure``, or a mapping
     ``{annee: iterable of Measure}``.
     """
+    base = ["mesure_id", "chapitre", "fonction_csf", "titre", "iso27001"]
     if isinstance(measures, pd.DataFrame):
         frame = measures.copy()
     elif isinstance(measures, Mapping):
         frame = pd.DataFrame(
             [
-                {
-                    "annee": int(annee),
-                    "mesure_id": m.mesure_id,
-                    "chapitre": m.chapitre,
-                    "fonction_csf": m.fonction_csf,
-                }
-                for annee, items in measures.items()
+                {"annee": int(annee), **_measure_row(m)}
+                for annee, items in sorted(measures.items())
                 for m in items
             ],
-            columns=["annee", "mesure_id", "chapitre", "fonction_csf"],
+            columns=["annee", *base],
         )
     else:
-        frame = pd.DataFrame(
-            [
-                {"mesure_id": m.mesure_id, "chapitre": m.chapitre, "fonction_csf": m.fonction_csf}
-                for m in measures
-            ],
-            columns=["mesure_id", "chapitre", "fonction_csf"],
-        )
+        frame = pd.DataFrame([_measure_row(m) for m in measures], columns=base)
     missing = {"mesure_id", "chapitre", "fonction_csf"} - set(frame.columns)
     if missing:
         raise ValueError(f"Référentiel incomplet : colonnes manquantes {sorted(missing)}.")
-    keep = [c for c in ("annee", "mesure_id", "chapitre", "fonction_csf") if c in frame.columns]
+    keep = [c for c in ("annee", *base) if c in frame.columns]
     frame = frame[keep].copy()
     frame["chapitre"] = frame["chapitre"].astype(int)
     frame["fonction_csf"] = frame["fonction_csf"].astype(str).str.upper()
+    if "iso27001" in frame.columns:
+        frame["iso27001"] = frame["iso27001"].map(_iso_items)
     return frame
 
 
@@ -176,6 +192,9 @@ def _source_ids(frame: pd.DataFrame | None, name: str) -> pd.DataFrame:
 # --------------------------------------------------------------------------- benchmark
 
 
+_MEASURE_KEYS = ("mesure_id", "chapitre", "fonction_csf")
+
+
 def _maturity(answers: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     a = answers.copy()
     a["chu"] = a["chu"].astype(str)
@@ -195,7 +214,7 @@ def _maturity(answers: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     )
 
     join_on = ["annee", "mesure_id"] if "annee" in measures.columns else ["mesure_id"]
-    m = measures.copy()
+    m = measures[[c for c in ("annee", *_MEASURE_KEYS) if c in measures.columns]].copy()
     if "annee" in m.columns:
         m["annee"] = m["annee"].astype("int64")
     a = a.merge(m, on=join_on, how="left")
@@ -275,6 +294,9 @@ def compute_benchmark(
 
     if answers is not None and not answers.empty:
         frame = frame.merge(_maturity(answers, measures_df), on=["chu", "annee"], how="left")
+        frame = frame.merge(
+            readiness_percentages(answers, measures_df), on=["chu", "annee"], how="left"
+        )
     if spending is not None and not spending.empty:
         frame = frame.merge(_spending(spending), on=["chu", "annee"], how="left")
     if profiles is not None and not profiles.empty:

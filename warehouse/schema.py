@@ -118,6 +118,8 @@ BENCHMARK_COLUMNS: tuple[str, ...] = (
     "rang_maturite",
     "ecart_mediane_indice",
     "evolution_indice",
+    "preparation_iso27001_pct",
+    "preparation_iso27001_clauses_pct",
 )
 
 benchmark = sa.Table(
@@ -188,4 +190,22 @@ users = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
     sa.Column("locked_until", sa.DateTime(timezone=True)),
+    # SEC (7.6): bumped by a password change or a disable; a dashboard session opened with
+    # an older value ends at its next interaction.
+    sa.Column("session_version", sa.Integer, nullable=False, default=0, server_default="0"),
+)
+
+# --- SEC (issue 7.8): the audit trail -------------------------------------------------------
+# Who did what, when: logins, account changes, uploads, downloads, reports (warehouse/audit.py).
+# Never a data value, a password or a file's content: identifiers and short facts only.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    # An account name, « cli:<system user> », or « (inconnu) » for a login with an unknown name.
+    sa.Column("actor", sa.String(200), nullable=False, index=True),
+    sa.Column("action", sa.String(40), nullable=False, index=True),  # audit.AuditAction
+    sa.Column("target", sa.String(300)),  # an account, a table, a submission, a report
+    sa.Column("detail", sa.String(500)),
 )

@@ -1,0 +1,123 @@
+"""The action plan of one CHU for one campaign: pure pandas, no database.
+
+Definitions (contract, issue 9 — README and Méthode page say the same):
+
+* every *applicable* measure (niveau not NA) whose niveau is below ``cible_retenue`` — the
+  measure's ``cible``, or 3 (:data:`DEFAULT_TARGET`) when the CHU gave none — is in the plan;
+* ``ecart`` = cible_retenue − niveau; ``controles_iso``: the ISO 27001:2022 items the measure
+  maps to (Annex A controls, then clauses);
+* ``pairs_au_niveau_4``: how many *other* CHUs of that year answered niveau ≥ 4 on the
+  measure (the peers to learn from). The alliance also gets their codes
+  (``pairs_au_niveau_4_chu``); a DSI gets the count only.
+
+Priority (``rang`` 1…n, the order shown), what a DSI can act on first:
+
+1. the largest ``ecart`` first (the furthest from its target);
+2. then the most ``controles_bloques``: the ISO items the measure keeps from being prêts
+   (niveau < 3 and mapped to them; 0 once the measure is at 3 or more) — raising it moves
+   the certification forward;
+3. then the most ``pairs_au_niveau_4`` (someone in the alliance to learn from);
+4. then the referential's order (chapter by chapter, as the DNSSI lists its measures).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from warehouse.benchmark import measures_frame
+from warehouse.iso import READY_LEVEL, iso_mapping, iso_sort_key
+
+DEFAULT_TARGET = 3
+PEER_LEVEL = 4
+
+PLAN_COLUMNS = (
+    "rang",
+    "mesure_id",
+    "titre",
+    "chapitre",
+    "fonction_csf",
+    "niveau",
+    "cible_retenue",
+    "ecart",
+    "controles_iso",
+    "controles_bloques",
+    "pairs_au_niveau_4",
+)
+PEER_CODES_COLUMN = "pairs_au_niveau_4_chu"
+
+PRIORITY_TEXT = (
+    "Ordre de priorité : d'abord le plus grand écart à la cible retenue, puis le plus grand "
+    "nombre d'exigences ISO 27001 que la mesure empêche d'être prêtes (niveau inférieur à 3), "
+    "puis le plus grand nombre de CHU pairs au niveau 4 ou plus (dont on peut s'inspirer), "
+    "enfin l'ordre du référentiel."
+)
+
+
+def _year_measures(measures: Any, annee: int) -> pd.DataFrame:
+    frame = measures_frame(measures)
+    if "annee" in frame.columns:
+        frame = frame[frame["annee"].astype("int64") == int(annee)].drop(columns="annee")
+    frame = frame.reset_index(drop=True)
+    frame["_ordre"] = frame.index
+    return frame
+
+
+def compute_plan(
+    answers: pd.DataFrame | None,
+    measures: Any,
+    chu: str,
+    annee: int,
+    *,
+    name_peers: bool = False,
+) -> pd.DataFrame:
+    """The plan of ``chu`` for ``annee`` in PLAN_COLUMNS (+ ``pairs_au_niveau_4_chu``, the
+    peers' codes, when ``name_peers``). ``answers`` holds the current answers of every CHU
+    that year (chu, annee, mesure_id, niveau, cible): the peers are counted from them.
+    Empty (with the columns) when the CHU has no answer that year."""
+    columns = [*PLAN_COLUMNS, *([PEER_CODES_COLUMN] if name_peers else [])]
+    if answers is None or answers.empty:
+        return pd.DataFrame(columns=columns)
+    a = answers[["chu", "annee", "mesure_id", "niveau", "cible"]].copy()
+    a["chu"] = a["chu"].astype(str)
+    a = a[a["annee"].astype("int64") == int(annee)]
+    a["niveau"] = pd.to_numeric(a["niveau"], errors="coerce").astype("float64")
+    a["cible"] = pd.to_numeric(a["cible"], errors="coerce").astype("float64")
+
+    own = a[(a["chu"] == chu) & a["niveau"].notna()].copy()
+    own["cible_retenue"] = own["cible"].fillna(float(DEFAULT_TARGET))
+    own = own[own["niveau"] < own["cible_retenue"]]
+    if own.empty:
+        return pd.DataFrame(columns=columns)
+
+    peers = a[(a["chu"] != chu) & (a["niveau"] >= PEER_LEVEL)]
+    peer_codes = peers.groupby("mesure_id")["chu"].agg(lambda s: sorted(set(s)))
+
+    referential = _year_measures(measures, annee)
+    mapping = iso_mapping(referential)
+    items = mapping.groupby("mesure_id")["iso_id"].agg(lambda s: sorted(s, key=iso_sort_key))
+
+    plan = own.merge(referential, on="mesure_id", how="left")
+    plan["controles_iso"] = plan["mesure_id"].map(lambda m: list(items.get(m, [])))
+    plan["controles_bloques"] = [
+        len(iso) if niveau < READY_LEVEL else 0
+        for iso, niveau in zip(plan["controles_iso"], plan["niveau"], strict=True)
+    ]
+    plan[PEER_CODES_COLUMN] = plan["mesure_id"].map(lambda m: list(peer_codes.get(m, [])))
+    plan["pairs_au_niveau_4"] = plan[PEER_CODES_COLUMN].map(len)
+    plan["ecart"] = plan["cible_retenue"] - plan["niveau"]
+    # Measures answered but unknown to the referential go last among equals.
+    plan["_ordre"] = plan["_ordre"].fillna(len(referential)).astype("int64")
+    plan = plan.sort_values(
+        ["ecart", "controles_bloques", "pairs_au_niveau_4", "_ordre", "mesure_id"],
+        ascending=[False, False, False, True, True],
+    ).reset_index(drop=True)
+    plan["rang"] = range(1, len(plan) + 1)
+    for column in ("niveau", "cible_retenue", "ecart", "chapitre"):
+        plan[column] = pd.array(
+            [None if pd.isna(v) else int(v) for v in plan[column]], dtype="Int64"
+        )
+    if "titre" not in plan.columns:
+        plan["titre"] = None
+    return plan[columns]
