@@ -1,7 +1,7 @@
 """Shared helpers for the dashboard tests (AppTest and browser).
 
-- ``seed_warehouse(url)`` loads ``data/sample`` through the real functions (validate_file →
-  store_submission → rebuild_benchmark) and creates the demo accounts plus a few test ones;
+- ``seed_warehouse(url)`` loads ``data/sample`` through the ingestion service
+  (``warehouse.ingestion.ingest_files`` → ``rebuild_benchmark``) and creates the demo accounts plus a few test ones;
 - the ``seeded_warehouse`` session fixture builds that SQLite file ONCE per test session;
   ``warehouse_url`` gives each test its own copy (tests that upload must not leak into others);
 - ``make_app`` / ``login`` / ``open_page`` / ``collect_text`` drive ``AppTest``.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,12 +42,19 @@ class TestAccount:
     chu: str | None
 
 
-# Besides the demo accounts (warehouse.accounts.DEMO_ACCOUNTS).
-TEST_ACCOUNTS = (
-    TestAccount("alliance-test", "alliance-test-mdp", "alliance", None),
-    TestAccount("dsi-fes-test", "dsi-fes-test-mdp", "dsi", "FES"),
-    TestAccount("dsi-tng-test", "dsi-tng-test-mdp", "dsi", "TNG"),
-    TestAccount("admin-test", "admin-test-mdp-1", "admin", None),
+# Random passwords, drawn once per test session: no password literal in the repository. The
+# demo names are test accounts too (the browser tests log in as them).
+TEST_ACCOUNTS = tuple(
+    TestAccount(username, secrets.token_urlsafe(15), role, chu)
+    for username, role, chu in (
+        ("alliance-test", "alliance", None),
+        ("dsi-fes-test", "dsi", "FES"),
+        ("dsi-tng-test", "dsi", "TNG"),
+        ("admin-test", "admin", None),
+        ("demo-alliance", "alliance", None),
+        ("demo-dsi-fes", "dsi", "FES"),
+        ("demo-admin", "admin", None),
+    )
 )
 ACCOUNTS = {a.username: a for a in TEST_ACCOUNTS}
 
@@ -59,30 +67,21 @@ def seed_warehouse(url: str, sample_dir: Path = SAMPLE_DIR) -> dict[str, Any]:
     """Loads every sample file as the pipeline does (the CHU folder is the sender), rebuilds
     the benchmark and creates the accounts. Returns counts for sanity checks."""
     from expectations.reference import load_reference
-    from expectations.validate import validate_file
-    from warehouse.accounts import create_user, ensure_demo_accounts
+    from warehouse.accounts import create_user
     from warehouse.engine import make_engine
+    from warehouse.ingestion import Channel, ReceivedFile, ingest_files
     from warehouse.refresh import rebuild_benchmark
-    from warehouse.submissions import store_submission
 
     reference = load_reference()
     engine = make_engine(url)
+    files = [
+        ReceivedFile(path.read_bytes(), path.name, path.parent.name, SEED_SENDER, Channel.RUN)
+        for path in sample_files(sample_dir)
+    ]
     statuses: dict[str, int] = {}
-    for path in sample_files(sample_dir):
-        sender_chu = path.parent.name
-        result = validate_file(path, sender_chu=sender_chu, reference=reference)
-        stored = store_submission(
-            engine,
-            content=path.read_bytes(),
-            filename=path.name,
-            result=result,
-            sender=SEED_SENDER,
-            channel="run",
-            sender_chu=sender_chu,
-        )
-        statuses[stored.status] = statuses.get(stored.status, 0) + 1
+    for outcome in ingest_files(engine, files, reference=reference):
+        statuses[str(outcome.status)] = statuses.get(str(outcome.status), 0) + 1
     rebuild_benchmark(engine, reference)
-    ensure_demo_accounts(engine)
     for account in TEST_ACCOUNTS:
         create_user(engine, account.username, account.password, account.role, account.chu)
     return statuses

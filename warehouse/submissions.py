@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -37,10 +38,34 @@ from warehouse.schema import maturity_answers, profiles, spending_lines, submiss
 if TYPE_CHECKING:
     from expectations.validate import ValidationResult
 
-CURRENT = "current"
-SUPERSEDED = "superseded"
-REJECTED = "rejected"
-SUBMISSION_STATUSES = (CURRENT, SUPERSEDED, REJECTED)
+
+class SubmissionStatus(StrEnum):
+    """Status of a submission (``submissions.status``)."""
+
+    # Validated and stored, waiting for the pipeline to decide current/superseded/rejected
+    # (files sent through the Dépôt page or the form: the pipeline owns the warehouse's state).
+    PENDING = "pending"
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    REJECTED = "rejected"
+
+
+class Channel(StrEnum):
+    """How a file reached chu-bench (``submissions.channel``)."""
+
+    SENSOR = "capteur"  # the landing folder's sensor
+    RUN = "run"  # chu-bench run
+    DEPOT = "depot"  # the dashboard's Dépôt page
+    FORM = "formulaire"  # the dashboard's form
+    CLI = "cli"
+    TEST = "test"
+
+
+CURRENT = SubmissionStatus.CURRENT
+SUPERSEDED = SubmissionStatus.SUPERSEDED
+REJECTED = SubmissionStatus.REJECTED
+PENDING = SubmissionStatus.PENDING
+SUBMISSION_STATUSES = tuple(SubmissionStatus)
 
 DATA_TABLES: dict[str, sa.Table] = {
     MATURITE: maturity_answers,
@@ -58,6 +83,10 @@ class StoredSubmission:
     sha256: str
     status: str
     created: bool
+    kind: str | None = None
+    chu: str | None = None
+    annee: int | None = None
+    valid: bool = False
 
 
 def sha256_hex(content: bytes) -> str:
@@ -121,6 +150,246 @@ def _report_dict(result: ValidationResult) -> dict[str, Any]:
     return json.loads(result.report.to_json())
 
 
+@dataclass(frozen=True)
+class FileToStore:
+    """A received file and its validation, ready to be stored (see :func:`store_files`)."""
+
+    content: bytes
+    filename: str
+    result: ValidationResult
+    sender: str
+    channel: str
+    sender_chu: str | None = None
+    received_at: datetime | None = None
+    sha256: str | None = None  # computed from ``content`` when absent
+
+
+def _check_result(result: ValidationResult) -> None:
+    report = result.report
+    if not report.valid:
+        return
+    if result.records is None or not report.kind or not report.chu or report.annee is None:
+        raise ValueError(
+            "Un résultat valide doit porter le type, le CHU, l'année et les lignes du fichier."
+        )
+    if report.kind not in DATA_TABLES:
+        raise ValueError(f"Type de fichier inconnu : {report.kind}.")
+    if report.kind == PROFIL and len(result.records) != 1:
+        raise ValueError("Un fichier de profil valide compte exactement une ligne.")
+
+
+def lock_submissions(conn: Connection) -> None:
+    """Serialise the writers of submissions on PostgreSQL (readers are not blocked), so that
+    two concurrent loads can neither both become current nor both insert the same bytes.
+    SQLite: ``write_transaction``'s BEGIN IMMEDIATE already serialises writers."""
+    if is_postgresql(conn):
+        conn.exec_driver_sql("LOCK TABLE submissions IN SHARE ROW EXCLUSIVE MODE")
+
+
+def existing_submissions(
+    conn: Connection, keys: Iterable[tuple[str, str | None]]
+) -> dict[tuple[str, str | None], StoredSubmission]:
+    """The submissions already holding these (SHA-256, sender CHU) pairs, by pair."""
+    wanted = set(keys)
+    found: dict[tuple[str, str | None], StoredSubmission] = {}
+    digests = sorted({digest for digest, _chu in wanted})
+    t = submissions
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        rows = conn.execute(
+            sa.select(
+                t.c.id,
+                t.c.sha256,
+                t.c.sender_chu,
+                t.c.status,
+                t.c.kind,
+                t.c.chu,
+                t.c.annee,
+                t.c.valid,
+            ).where(t.c.sha256.in_(chunk))
+        ).all()
+        for row in rows:
+            key = (row.sha256, row.sender_chu)
+            if key in wanted and key not in found:
+                found[key] = StoredSubmission(
+                    row.id,
+                    row.sha256,
+                    row.status,
+                    False,
+                    row.kind,
+                    row.chu,
+                    row.annee,
+                    bool(row.valid),
+                )
+    return found
+
+
+def store_files(conn: Connection, files: Sequence[FileToStore]) -> list[StoredSubmission]:
+    """Store received files as ``pending`` submissions, inside the caller's transaction
+    (call :func:`lock_submissions` first), with the rows of the valid ones; one bulk insert
+    of submissions and one per data table. Bytes already received from the same sender CHU
+    (see the module docstring) are not stored again: their submission comes back with
+    ``created=False``. :func:`promote_pending` then decides current/superseded/rejected."""
+    for item in files:
+        _check_result(item.result)
+    digests = [item.sha256 or sha256_hex(item.content) for item in files]
+    known = existing_submissions(conn, zip(digests, (f.sender_chu for f in files), strict=True))
+    now = datetime.now(UTC)
+    outcomes: list[StoredSubmission | None] = [None] * len(files)
+    new_rows: list[dict[str, Any]] = []
+    new_index: list[int] = []
+    first_in_batch: dict[tuple[str, str | None], int] = {}
+    for index, (item, digest) in enumerate(zip(files, digests, strict=True)):
+        key = (digest, item.sender_chu)
+        if key in known:
+            outcomes[index] = known[key]
+            continue
+        if key in first_in_batch:
+            continue  # the same bytes twice in one batch: one submission, resolved below
+        first_in_batch[key] = index
+        report = item.result.report
+        new_rows.append(
+            {
+                "sha256": digest,
+                "filename": item.filename[:500],
+                "size_bytes": len(item.content),
+                "content": item.content,
+                "sender": item.sender[:200],
+                "sender_chu": item.sender_chu,
+                "channel": str(item.channel),
+                "received_at": as_utc(item.received_at) or now,
+                "kind": report.kind,
+                "chu": report.chu,
+                "annee": report.annee,
+                "valid": bool(report.valid),
+                "status": str(PENDING),
+                "n_errors": len(report.errors),
+                "n_warnings": len(report.warnings),
+                "report": _report_dict(item.result),
+            }
+        )
+        new_index.append(index)
+    if new_rows:
+        ids = (
+            conn.execute(
+                submissions.insert().returning(submissions.c.id, sort_by_parameter_order=True),
+                new_rows,
+            )
+            .scalars()
+            .all()
+        )
+        data_rows: dict[str, list[dict[str, Any]]] = {kind: [] for kind in DATA_TABLES}
+        for index, new_id, row in zip(new_index, ids, new_rows, strict=True):
+            item = files[index]
+            report = item.result.report
+            outcomes[index] = StoredSubmission(
+                new_id,
+                row["sha256"],
+                str(PENDING),
+                True,
+                report.kind,
+                report.chu,
+                report.annee,
+                bool(report.valid),
+            )
+            if report.valid and item.result.records is not None:
+                data_rows[report.kind].extend(
+                    records_to_rows(
+                        report.kind, new_id, item.result.records, report.chu, report.annee
+                    )
+                )
+        for kind, rows in data_rows.items():
+            insert_data_rows(conn, kind, rows)
+    for index, (item, digest) in enumerate(zip(files, digests, strict=True)):
+        if outcomes[index] is None:
+            first = outcomes[first_in_batch[(digest, item.sender_chu)]]
+            assert first is not None
+            outcomes[index] = replace(first, created=False)
+    return [o for o in outcomes if o is not None]
+
+
+def pending_ids(bind: Engine | Connection, limit: int | None = None) -> list[int]:
+    """Pending submissions, oldest first (what the pipeline has still to process)."""
+    query = (
+        sa.select(submissions.c.id)
+        .where(submissions.c.status == str(PENDING))
+        .order_by(submissions.c.received_at, submissions.c.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with connect(bind) as conn:
+        return [int(i) for i in conn.execute(query).scalars()]
+
+
+def promote_pending(
+    conn: Connection, submission_ids: Iterable[int] | None = None
+) -> dict[int, str]:
+    """Give pending submissions their final status, inside the caller's transaction (call
+    :func:`lock_submissions` first), in the order they were received (see the module
+    docstring): invalid → rejected; valid → current, the previous current one of its
+    (chu, annee, kind) superseded, unless the current one was received later (a late
+    file: superseded at once). ``submission_ids`` None = every pending one. Ids that are
+    not pending (already processed) are left alone. Returns {id: final status}."""
+    t = submissions
+    query = sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.valid, t.c.received_at).where(
+        t.c.status == str(PENDING)
+    )
+    rows = []
+    if submission_ids is None:
+        rows = conn.execute(query).all()
+    else:
+        ids = sorted({int(i) for i in submission_ids})
+        for start in range(0, len(ids), 500):
+            rows += conn.execute(query.where(t.c.id.in_(ids[start : start + 500]))).all()
+    rows.sort(key=lambda r: (as_utc(r.received_at), r.id))
+    partitions = {(r.chu, r.annee, r.kind) for r in rows if r.valid}
+    # The current submission of each partition involved: (id, received_at).
+    current: dict[tuple[str, int, str], tuple[int, datetime]] = {}
+    years = sorted({annee for _chu, annee, _kind in partitions})
+    for start in range(0, len(years), 200):
+        for row in conn.execute(
+            sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.received_at).where(
+                (t.c.status == str(CURRENT)) & t.c.annee.in_(years[start : start + 200])
+            )
+        ):
+            key = (row.chu, row.annee, row.kind)
+            if key in partitions:
+                current[key] = (row.id, as_utc(row.received_at))
+    final: dict[int, tuple[str, int | None]] = {}  # id -> (status, superseded_by)
+    for row in rows:
+        if not row.valid:
+            final[row.id] = (str(REJECTED), None)
+            continue
+        key = (row.chu, row.annee, row.kind)
+        moment = as_utc(row.received_at)
+        holder = current.get(key)
+        if holder is not None and holder[1] > moment:
+            final[row.id] = (str(SUPERSEDED), holder[0])  # an older file arriving late
+            continue
+        if holder is not None:
+            final[holder[0]] = (str(SUPERSEDED), row.id)
+        final[row.id] = (str(CURRENT), None)
+        current[key] = (row.id, moment)
+    # Demotions first, then the new current ones: the unique index allows one current
+    # submission per partition at every moment.
+    update = (
+        t.update()
+        .where(t.c.id == sa.bindparam("b_id"))
+        .values(status=sa.bindparam("b_status"), superseded_by=sa.bindparam("b_by"))
+    )
+    demoted = [
+        {"b_id": i, "b_status": s, "b_by": by} for i, (s, by) in final.items() if s != CURRENT
+    ]
+    promoted = [
+        {"b_id": i, "b_status": s, "b_by": by} for i, (s, by) in final.items() if s == CURRENT
+    ]
+    for batch in (demoted, promoted):
+        if batch:
+            conn.execute(update, batch)
+    pending = {r.id for r in rows}
+    return {i: s for i, (s, _by) in final.items() if i in pending}
+
+
 def store_submission(
     engine: Engine,
     *,
@@ -132,100 +401,17 @@ def store_submission(
     sender_chu: str | None = None,
     received_at: datetime | None = None,
 ) -> StoredSubmission:
-    """Store one received file and, when valid, its rows; see the module docstring."""
-    digest = sha256_hex(content)
-    moment = as_utc(received_at) or datetime.now(UTC)
-    report = result.report
-    valid = bool(report.valid)
-    records = result.records
-    if valid:
-        if records is None or not report.kind or not report.chu or report.annee is None:
-            raise ValueError(
-                "Un résultat valide doit porter le type, le CHU, l'année et les lignes du fichier."
-            )
-        if report.kind not in DATA_TABLES:
-            raise ValueError(f"Type de fichier inconnu : {report.kind}.")
-        if report.kind == PROFIL and len(records) != 1:
-            raise ValueError("Un fichier de profil valide compte exactement une ligne.")
-
-    values: dict[str, Any] = {
-        "sha256": digest,
-        "filename": filename[:500],
-        "size_bytes": len(content),
-        "content": content,
-        "sender": sender[:200],
-        "sender_chu": sender_chu,
-        "channel": channel,
-        "received_at": moment,
-        "kind": report.kind,
-        "chu": report.chu,
-        "annee": report.annee,
-        "valid": valid,
-        "n_errors": len(report.errors),
-        "n_warnings": len(report.warnings),
-        "report": _report_dict(result),
-    }
-
+    """Store one received file and give it its final status at once, in one transaction;
+    see the module docstring. (The ingestion service, ``warehouse.ingestion``, is what
+    the channels call; this is its one-file form for tests and tools.)"""
+    item = FileToStore(content, filename, result, sender, channel, sender_chu, received_at)
     with write_transaction(engine) as conn:
-        if is_postgresql(conn):
-            # Serialises writers of submissions (readers are not blocked), so that two
-            # concurrent loads cannot both become current or both insert the same bytes.
-            conn.exec_driver_sql("LOCK TABLE submissions IN SHARE ROW EXCLUSIVE MODE")
-        existing = conn.execute(
-            sa.select(submissions.c.id, submissions.c.status).where(
-                (submissions.c.sha256 == digest) & _same_sender(sender_chu)
-            )
-        ).first()
-        if existing is not None:
-            return StoredSubmission(existing.id, digest, existing.status, created=False)
-
-        if not valid:
-            new_id = conn.execute(
-                submissions.insert().values(status=REJECTED, **values).returning(submissions.c.id)
-            ).scalar_one()
-            return StoredSubmission(new_id, digest, REJECTED, created=True)
-
-        partition = (
-            (submissions.c.chu == report.chu)
-            & (submissions.c.annee == report.annee)
-            & (submissions.c.kind == report.kind)
-        )
-        current = conn.execute(
-            sa.select(submissions.c.id, submissions.c.received_at).where(
-                partition & (submissions.c.status == CURRENT)
-            )
-        ).first()
-
-        if current is not None and as_utc(current.received_at) > moment:
-            # An older file arriving late: kept, but the newer current one stays current.
-            status = SUPERSEDED
-            new_id = conn.execute(
-                submissions.insert()
-                .values(status=SUPERSEDED, superseded_by=current.id, **values)
-                .returning(submissions.c.id)
-            ).scalar_one()
-        else:
-            status = CURRENT
-            if current is not None:
-                # Status first: the unique index allows one current row per partition.
-                conn.execute(
-                    submissions.update()
-                    .where(submissions.c.id == current.id)
-                    .values(status=SUPERSEDED)
-                )
-            new_id = conn.execute(
-                submissions.insert().values(status=CURRENT, **values).returning(submissions.c.id)
-            ).scalar_one()
-            if current is not None:
-                conn.execute(
-                    submissions.update()
-                    .where(submissions.c.id == current.id)
-                    .values(superseded_by=new_id)
-                )
-
-        rows = records_to_rows(report.kind, new_id, records, report.chu, report.annee)
-        insert_data_rows(conn, report.kind, rows)
-        return StoredSubmission(new_id, digest, status, created=True)
+        lock_submissions(conn)
+        (stored,) = store_files(conn, [item])
+        if not stored.created:
+            return stored
+        status = promote_pending(conn, [stored.id])[stored.id]
+    return replace(stored, status=status)
 
 
 def _same_sender(sender_chu: str | None) -> sa.ColumnElement[bool]:
