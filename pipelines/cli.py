@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("validate", "template", "run", "export", "report", "users")
+COMMANDS = ("validate", "template", "run", "export", "plan", "report", "users")
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from warehouse.private_files import restrict_umask
+
+    # SEC (7.7): the warehouse, reports and anything else this command writes are
+    # readable by their owner only.
+    restrict_umask()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):

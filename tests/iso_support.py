@@ -6,6 +6,12 @@ in the tests are computed by hand from these rows (see each test)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
 import pandas as pd
 
 NA = None
@@ -63,3 +69,162 @@ def spending() -> pd.DataFrame:
             "fonction_csf": ["PR", "pr", "GV", "PR"],
         }
     )
+
+
+# --- an independent computation of the issue 9 definitions, from the raw sample files ----------
+# Plain Python on the CSV files (no pandas, no project code): what the CLI's exports must equal.
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
+REFERENCE_DIR = PROJECT_ROOT / "data" / "reference"
+REJECTED_MATURITY = {("MAR", 2024)}  # data/sample/README.md: broken on purpose
+
+
+def r2(value: float) -> float:
+    return float(Decimal(repr(round(value, 9))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _raw_rows(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first = text.splitlines()[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    header = [h.strip().lower() for h in rows[0]]
+    return [dict(zip(header, (c.strip() for c in r), strict=False)) for r in rows[1:] if any(r)]
+
+
+def sample_answers() -> dict[tuple[str, int], dict[str, tuple[int | None, int | None]]]:
+    """(chu, annee) → mesure_id → (niveau or None for NA, cible or None), current files only."""
+    out: dict[tuple[str, int], dict[str, tuple[int | None, int | None]]] = {}
+    for path in sorted(SAMPLE_DIR.glob("*/maturite_*.csv")):
+        chu = path.parent.name
+        annee = int(path.stem.rsplit("_", 1)[1])
+        if (chu, annee) in REJECTED_MATURITY:
+            continue
+        levels = {}
+        for row in _raw_rows(path):
+            niveau = None if row["niveau"].upper() == "NA" else int(row["niveau"])
+            cible = int(row["cible"]) if row.get("cible") else None
+            levels[row["mesure_id"]] = (niveau, cible)
+        out[(chu, annee)] = levels
+    return out
+
+
+def referential() -> list[dict[str, str]]:
+    with (REFERENCE_DIR / "referentiel_dnssi_2023.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def iso_items_of(row: dict[str, str]) -> list[str]:
+    return ["A" + t[1:] if t.lower().startswith("a.") else t for t in row["iso27001_2022"].split()]
+
+
+def annex_a_themes() -> dict[str, str]:
+    with (PROJECT_ROOT.parent / "shared" / "reference" / "iso27001-2022-annexe-a.csv").open(
+        encoding="utf-8-sig"
+    ) as handle:
+        return {r["iso_id"]: r["theme"] for r in csv.DictReader(handle)}
+
+
+def independent_iso_table(annee: int) -> dict[tuple[str, str], dict]:
+    """(chu, iso_id) → the row the issue 9 definition gives."""
+    measures_of: dict[str, list[str]] = {}
+    for row in referential():
+        for item in iso_items_of(row):
+            measures_of.setdefault(item, []).append(row["mesure_id"])
+    themes = annex_a_themes()
+    items = list(themes) + sorted(
+        {i for i in measures_of if not i.startswith("A.")},
+        key=lambda i: [int(p) for p in i.split(".")],
+    )
+    table = {}
+    for (chu, year), levels in sample_answers().items():
+        if year != annee:
+            continue
+        for item in items:
+            mapped = measures_of.get(item, [])
+            applicable = [levels[m][0] for m in mapped if m in levels and levels[m][0] is not None]
+            table[(chu, item)] = {
+                "type": "annexe_a" if item.startswith("A.") else "clause",
+                "theme": themes.get(item),
+                "couvert": bool(mapped),
+                "mesures": mapped,
+                "niveau_moyen": r2(statistics.mean(applicable)) if applicable else None,
+                "pret": all(v >= 3 for v in applicable) if applicable else None,
+            }
+    return table
+
+
+def independent_percentages(annee: int) -> dict[str, tuple[float | None, float | None]]:
+    table = independent_iso_table(annee)
+    out: dict[str, list[list[bool]]] = {}
+    for (chu, _item), row in table.items():
+        lists = out.setdefault(chu, [[], []])
+        if row["pret"] is not None:
+            lists[0 if row["type"] == "annexe_a" else 1].append(row["pret"])
+    return {
+        chu: tuple(r2(100 * sum(v) / len(v)) if v else None for v in lists)  # type: ignore[misc]
+        for chu, lists in out.items()
+    }
+
+
+def independent_joint_projects(min_chu: int) -> list[dict]:
+    functions = {r["mesure_id"]: r["fonction_csf"] for r in referential()}
+    low: dict[tuple[int, str], list[str]] = {}
+    for (chu, annee), levels in sample_answers().items():
+        for mesure, (niveau, _cible) in levels.items():
+            if niveau in (0, 1):
+                low.setdefault((annee, mesure), []).append(chu)
+    rows = [
+        {
+            "annee": a,
+            "mesure_id": m,
+            "fonction_csf": functions[m],
+            "chu": sorted(c),
+            "n_chu": len(c),
+        }
+        for (a, m), c in low.items()
+        if len(c) >= min_chu
+    ]
+    return sorted(rows, key=lambda r: (r["annee"], -r["n_chu"], r["mesure_id"]))
+
+
+def independent_plan(chu: str, annee: int) -> dict[str, dict]:
+    """mesure_id → the plan row's values (without rang: the order is checked on its own)."""
+    answers = sample_answers()
+    own = answers[(chu, annee)]
+    rows = {}
+    for ref in referential():
+        mesure = ref["mesure_id"]
+        niveau, cible = own.get(mesure, (None, None))
+        if niveau is None:
+            continue
+        target = cible if cible is not None else 3
+        if niveau >= target:
+            continue
+        items = iso_items_of(ref)
+        rows[mesure] = {
+            "niveau": niveau,
+            "cible_retenue": target,
+            "ecart": target - niveau,
+            "controles_iso": sorted(
+                set(items),
+                key=lambda i: (
+                    not i.startswith("A."),
+                    [int(p) for p in i.removeprefix("A.").split(".")],
+                ),
+            ),
+            "controles_bloques": len(set(items)) if niveau < 3 else 0,
+            "pairs_au_niveau_4": sum(
+                1
+                for (other, year), levels in answers.items()
+                if year == annee
+                and other != chu
+                and (levels.get(mesure, (None, None))[0] or 0) >= 4
+            ),
+        }
+    return rows

@@ -121,3 +121,39 @@ def compute_plan(
     if "titre" not in plan.columns:
         plan["titre"] = None
     return plan[columns]
+
+
+# French headers of the plan (CSV/XLSX for people, dashboard table).
+PLAN_LABELS = {
+    "rang": "Rang",
+    "mesure_id": "Mesure",
+    "titre": "Intitulé",
+    "chapitre": "Chapitre",
+    "fonction_csf": "Fonction NIST CSF",
+    "niveau": "Niveau actuel",
+    "cible_retenue": "Cible retenue",
+    "ecart": "Écart",
+    "controles_iso": "Exigences ISO 27001 visées",
+    "controles_bloques": "Exigences ISO 27001 bloquées",
+    "pairs_au_niveau_4": "CHU pairs au niveau 4 ou plus",
+    PEER_CODES_COLUMN: "CHU pairs à contacter",
+}
+
+PLAN_DEFINITIONS = {
+    "rang": "Ordre de traitement proposé (1 = en premier). " + PRIORITY_TEXT,
+    "niveau": "Niveau de maturité déclaré (0 à 5) ; les mesures non applicables (NA) sont exclues.",
+    "cible_retenue": "La cible déclarée par le CHU pour la mesure, ou 3 (Défini) s'il n'en a pas donné.",
+    "ecart": "Cible retenue moins niveau actuel.",
+    "controles_iso": (
+        "Contrôles de l'annexe A et clauses d'ISO/IEC 27001:2022 auxquels la mesure correspond "
+        "(correspondance DNSSI → ISO 27001:2022 de la bibliothèque ouverte CISO Assistant)."
+    ),
+    "controles_bloques": (
+        "Nombre de ces exigences que la mesure empêche d'être prêtes (niveau inférieur à 3) ; "
+        "0 quand la mesure est déjà au niveau 3 ou plus."
+    ),
+    "pairs_au_niveau_4": (
+        "Nombre d'autres CHU de l'alliance au niveau 4 ou plus sur cette mesure la même année : "
+        "des pairs dont s'inspirer (la direction de l'alliance peut les mettre en relation)."
+    ),
+}
