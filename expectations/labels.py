@@ -17,6 +17,7 @@ from expectations.contract import (
     MIN_YEAR,
     PROFIL,
 )
+from expectations.reference import CSF_FUNCTION_NAMES
 
 KIND_LABELS: dict[str, str] = {
     MATURITE: "Auto-évaluation de maturité",
@@ -46,14 +47,7 @@ LEVEL_LABELS: dict[int, str] = {
 }
 NOT_APPLICABLE_LABEL = "Non applicable"
 
-CSF_FUNCTION_LABELS: dict[str, str] = {
-    "GV": "Gouverner",
-    "ID": "Identifier",
-    "PR": "Protéger",
-    "DE": "Détecter",
-    "RS": "Répondre",
-    "RC": "Rétablir",
-}
+CSF_FUNCTION_LABELS: dict[str, str] = dict(CSF_FUNCTION_NAMES)
 
 CATEGORY_LABELS: dict[str, str] = {
     "personnel": "Personnel",
@@ -100,31 +94,11 @@ COLUMN_LABELS: dict[str, str] = {
 
 
 def _kpi_labels() -> dict[str, str]:
-    labels = {
-        "chu": "CHU",
-        "annee": "Année",
-        "indice_maturite": "Indice de maturité (0–5)",
-        "part_mesures_niveau3_pct": "Mesures au niveau 3 ou plus (%)",
-        "ecart_cible": "Écart à la cible (niveaux)",
-    }
-    for code, name in CSF_FUNCTION_LABELS.items():
-        labels[f"score_{code}"] = f"Score {name} ({code}, 0–5)"
-    for chapter in range(1, 15):
-        labels[f"score_chapitre_{chapter}"] = f"Score chapitre {chapter} (0–5)"
-    labels.update(
-        {
-            "depense_ssi_mad": "Dépense de sécurité (MAD)",
-            "part_capex_pct": "Part d'investissement (%)",
-            "part_budget_si_pct": "Part du budget informatique (%)",
-            "part_si_budget_total_pct": "Part de l'informatique dans le budget total (%)",
-            "depense_par_lit_mad": "Dépense de sécurité par lit (MAD)",
-            "effectif_ssi_pour_100_si": "Effectif sécurité pour 100 informaticiens",
-            "rang_maturite": "Rang de maturité",
-            "ecart_mediane_indice": "Écart à la médiane de l'alliance",
-            "evolution_indice": "Évolution de l'indice depuis la campagne précédente",
-        }
-    )
-    return labels
+    # One home per figure: the labels live in the figure registry (data only, it imports
+    # nothing but expectations.reference, so this does not create an import cycle).
+    from warehouse.figures import kpi_labels
+
+    return kpi_labels()
 
 
 KPI_LABELS: dict[str, str] = _kpi_labels()
@@ -322,6 +296,52 @@ RULES: dict[str, tuple[str, str]] = {
         "{value} n'est pas un stade numérique de 0 à 7.",
         "Indiquez un entier de 0 à 7 (7 = hôpital zéro papier), ou laissez la cellule vide.",
     ),
+    # --- workbooks (.xlsx, expectations.workbook) ---
+    "classeur_illisible": (
+        "le classeur Excel est endommagé ou mal formé ({detail}).",
+        "Ouvrez-le dans Excel, enregistrez-le à nouveau au format « Classeur Excel (.xlsx) », "
+        "ou enregistrez-le au format CSV.",
+    ),
+    "classeur_xls": (
+        "le fichier est un ancien classeur Excel (.xls, Excel 97–2003), qui n'est pas accepté.",
+        "Dans Excel, utilisez « Fichier > Enregistrer sous » et choisissez « Classeur Excel "
+        "(.xlsx) » ou « CSV UTF-8 ».",
+    ),
+    "classeur_chiffre": (
+        "le classeur est protégé par un mot de passe (chiffré) : son contenu ne peut pas être lu.",
+        "Dans Excel, retirez le mot de passe (« Fichier > Informations > Protéger le classeur "
+        "> Chiffrer avec mot de passe », videz le champ), enregistrez puis envoyez-le à nouveau.",
+    ),
+    "classeur_macros": (
+        "le classeur contient des macros (.xlsm) : par sécurité, un classeur à macros n'est "
+        "jamais ouvert.",
+        "Enregistrez-le au format « Classeur Excel (.xlsx) », sans macros, ou au format CSV.",
+    ),
+    "classeur_trop_gros_decompresse": (
+        "une fois décompressé, le classeur dépasserait {limit} : il ne peut pas s'agir d'un "
+        "fichier de l'alliance (ou le fichier est piégé).",
+        "Envoyez uniquement la feuille à remplir, issue du modèle (chu-bench template --format xlsx).",
+    ),
+    "classeur_sans_feuille": (
+        "le classeur ne contient aucune feuille.",
+        "Partez du modèle à remplir (chu-bench template --format xlsx).",
+    ),
+    "formule_sans_valeur": (
+        "des cellules contiennent une formule dont le classeur n'a pas enregistré la valeur "
+        "calculée ({cells}).",
+        "Ouvrez le classeur dans Excel puis enregistrez-le (Excel enregistre alors les valeurs), "
+        "ou remplacez les formules par leurs valeurs (« Copier » puis « Collage spécial > Valeurs »).",
+    ),
+    "caractere_invisible": (
+        "la cellule de la colonne {position} contient un caractère de contrôle invisible.",
+        "Retapez le contenu de la cellule (un copier-coller depuis une autre application "
+        "apporte parfois ces caractères).",
+    ),
+    "date_excel": (
+        "Excel a enregistré cette cellule comme une date ({value}), ce n'est donc pas un nombre "
+        "ni un code.",
+        "Mettez la cellule au format « Standard » (« Accueil > Nombre ») puis retapez la valeur.",
+    ),
     "erreur_interne": (
         "la validation n'a pas pu aller à son terme ({detail}).",
         "Réessayez ; si le problème persiste, transmettez le fichier à l'ingénieur données de l'alliance.",
@@ -352,14 +372,16 @@ for _column in ("effectif_total", "effectif_si", "effectif_ssi"):
     )
 
 
-def location(line: int | None, column: str | None) -> str:
-    """« Ligne 7, colonne « niveau » : » — the prefix every message starts with."""
+def location(line: int | None, column: str | None, *, letter: str | None = None) -> str:
+    """« Ligne 7, colonne « niveau » : » — the prefix every message starts with. With the
+    column's ``letter`` (a workbook): « Ligne 7, colonne D (niveau) : »."""
+    named = f"{letter} ({column})" if letter and column else f"« {column} »"
     if line is not None and column is not None:
-        return f"Ligne {line}, colonne « {column} » : "
+        return f"Ligne {line}, colonne {named} : "
     if line is not None:
         return f"Ligne {line} : "
     if column is not None:
-        return f"Colonne « {column} » : "
+        return f"Colonne {named} : "
     return ""
 
 

@@ -59,6 +59,10 @@ class ReadResult:
     encoding: str | None = None
     delimiter: str | None = None
     header_line: int | None = None
+    # Workbooks only (expectations.workbook): the sheet read, and each contract column's
+    # letter, so that messages say « colonne D (niveau) » as Excel shows it.
+    sheet: str | None = None
+    column_letters: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -177,6 +181,10 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
             )
         )
         return result
+    from expectations import workbook  # the one dispatch to the XLSX reader (issue 10)
+
+    if workbook.is_workbook(content):
+        return workbook.read_workbook(content, filename, max_bytes=max_bytes)
     text, encoding, problem = decode(content)
     if problem is not None:
         result.errors.append(problem)

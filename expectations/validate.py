@@ -348,7 +348,15 @@ def validate_bytes(
     folder): a file about another CHU is then invalid (error on the first row, column chu).
     """
     read = read_table(content, filename, max_bytes=resolve_max_bytes(max_bytes))
-    return _validate_read(read, filename, sender_chu=sender_chu, reference=reference)
+    result = _validate_read(read, filename, sender_chu=sender_chu, reference=reference)
+    if read.column_letters:
+        # A workbook: messages name the column by its letter too, « colonne D (niveau) ».
+        from expectations.workbook import with_column_letters
+
+        report = result.report
+        report.errors = with_column_letters(report.errors, read.column_letters)
+        report.warnings = with_column_letters(report.warnings, read.column_letters)
+    return result
 
 
 def validate_batch(
