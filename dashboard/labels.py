@@ -2,8 +2,9 @@
 
 The shared vocabulary (KPI labels, status labels, the 0–5 level scale, categories, CSF
 functions) is in ``expectations/labels.py`` and is imported from there, never copied.
-``FORMULAS`` is the one place that explains each §5 column: the method page prints it and
-the other pages use it as help text, so that a definition cannot differ between pages.
+``FORMULAS`` explains each §5 column; it derives from the figure registry
+(``warehouse/figures.py``): the method page prints it and the other pages use it as help
+text, so that a definition cannot differ between pages.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from expectations.labels import (
     NOT_APPLICABLE_LABEL,
     STATUS_LABELS,
 )
+from warehouse.figures import definitions
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -60,51 +62,8 @@ LEVEL_DESCRIPTIONS: dict[int, str] = {
     5: "Pratique améliorée en continu à partir des mesures.",
 }
 
-# §5 definitions, in the same terms as warehouse/benchmark.py computes them.
-FORMULAS: dict[str, str] = {
-    "indice_maturite": (
-        "Moyenne des niveaux (0 à 5) des mesures applicables ; les mesures « NA » sont exclues. "
-        "Arrondi à 2 décimales."
-    ),
-    "part_mesures_niveau3_pct": (
-        "Nombre de mesures applicables de niveau 3 ou plus ÷ nombre de mesures applicables × 100."
-    ),
-    "ecart_cible": (
-        "Moyenne de (niveau cible − niveau) sur les mesures qui ont à la fois un niveau et une "
-        "cible. Positif : il reste du chemin jusqu'à la cible."
-    ),
-    "score_fonction": (
-        "Pour chaque fonction NIST CSF 2.0 (Gouverner, Identifier, Protéger, Détecter, Répondre, "
-        "Rétablir) : moyenne des niveaux des mesures dont c'est la fonction principale."
-    ),
-    "score_chapitre": "Pour chaque chapitre de la DNSSI (1 à 14) : moyenne des niveaux de ses mesures.",
-    "depense_ssi_mad": "Somme des montants (montant_mad) des lignes du fichier de dépenses.",
-    "part_capex_pct": "Dépenses d'investissement (capex) ÷ dépense de sécurité totale × 100.",
-    "part_budget_si_pct": "Dépense de sécurité ÷ budget informatique (budget_si_mad) × 100.",
-    "part_si_budget_total_pct": (
-        "Budget informatique (budget_si_mad) ÷ budget total de l'établissement "
-        "(budget_total_mad) × 100."
-    ),
-    "depense_par_lit_mad": "Dépense de sécurité ÷ nombre de lits (lits).",
-    "effectif_ssi_pour_100_si": (
-        "Effectif sécurité (effectif_ssi) ÷ effectif informatique (effectif_si) × 100, en "
-        "équivalents temps plein."
-    ),
-    "rang_maturite": "1 = l'indice de maturité le plus élevé parmi les CHU de la campagne.",
-    "ecart_mediane_indice": "Indice de maturité − médiane des indices de l'alliance la même année.",
-    "evolution_indice": (
-        "Indice de maturité − indice de la campagne précédente du même CHU (vide pour une "
-        "première campagne)."
-    ),
-    "mediane_alliance": (
-        "Médiane de l'alliance : valeur centrale des CHU ayant l'indicateur cette année-là "
-        "(moyenne des deux valeurs centrales pour un nombre pair)."
-    ),
-    "economie_estimee_mad": (
-        "Mutualisation : une même solution ou un même fournisseur acheté par au moins deux CHU "
-        "la même année. Économie estimée = dépense totale concernée × taux d'économie retenu."
-    ),
-}
+# §5 definitions: one home per figure, the registry (warehouse/figures.py).
+FORMULAS: dict[str, str] = definitions()
 
 
 # Which FORMULAS entry explains which benchmark column (score_* share one text each).

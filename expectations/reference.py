@@ -14,6 +14,16 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CSF_FUNCTIONS = ("GV", "ID", "PR", "DE", "RS", "RC")
+# French names of the functions (expectations.labels.CSF_FUNCTION_LABELS re-exports them; the
+# figure registry, warehouse/figures.py, builds the score labels from them).
+CSF_FUNCTION_NAMES: dict[str, str] = {
+    "GV": "Gouverner",
+    "ID": "Identifier",
+    "PR": "Protéger",
+    "DE": "Détecter",
+    "RS": "Répondre",
+    "RC": "Rétablir",
+}
 CHAPTERS = tuple(range(1, 15))
 
 

@@ -35,17 +35,18 @@ MONTHS = (
     "décembre",
 )
 
-# Columns of the key table: (benchmark column, French header, decimals, suffix).
-KEY_COLUMNS: tuple[tuple[str, str, int, str], ...] = (
-    ("rang_maturite", "Rang", 0, ""),
-    ("indice_maturite", "Indice de maturité (0–5)", 2, ""),
-    ("part_mesures_niveau3_pct", "Mesures au niveau ≥ 3", 1, " %"),
-    ("ecart_mediane_indice", "Écart à la médiane", 2, ""),
-    ("evolution_indice", "Évolution depuis la campagne précédente", 2, ""),
-    ("depense_ssi_mad", "Dépense de sécurité", 0, " MAD"),
-    ("part_budget_si_pct", "Part du budget informatique", 1, " %"),
-    ("depense_par_lit_mad", "Dépense par lit", 0, " MAD"),
-    ("effectif_ssi_pour_100_si", "Effectif sécurité pour 100 informaticiens", 1, ""),
+# Columns of the key table; label, unit and decimals come from the figure registry.
+KEY_COLUMNS: tuple[str, ...] = (
+    "rang_maturite",
+    "indice_maturite",
+    "part_mesures_niveau3_pct",
+    "ecart_mediane_indice",
+    "evolution_indice",
+    "preparation_iso27001_pct",
+    "depense_ssi_mad",
+    "part_budget_si_pct",
+    "depense_par_lit_mad",
+    "effectif_ssi_pour_100_si",
 )
 
 CSS = """
@@ -128,6 +129,7 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
     from expectations.labels import KIND_LABELS, STATUS_LABELS
     from expectations.reference import load_reference
     from warehouse import charts
+    from warehouse.figures import FIGURES_BY_NAME, format_figure
     from warehouse.reads import read_benchmark, read_campaign_status, read_pooling
 
     reference = reference or load_reference()
@@ -161,12 +163,9 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
         rows = []
         for _, row in ordered.iterrows():
             cells = [(_e(row["etablissement"]), False, "")]
-            cells += [
-                (_e(_number(row[column], decimals, suffix)), True, "")
-                for column, _label, decimals, suffix in KEY_COLUMNS
-            ]
+            cells += [(_e(format_figure(column, row[column])), True, "") for column in KEY_COLUMNS]
             rows.append(cells)
-        parts.append(_table(["Établissement", *(c[1] for c in KEY_COLUMNS)], rows))
+        parts.append(_table(["Établissement", *(FIGURES_BY_NAME[c].label for c in KEY_COLUMNS)], rows))
         if median is not None:
             parts.append(
                 f'<p class="note">Médiane de l\'alliance : {_e(_number(median, 2))}. '

@@ -27,6 +27,7 @@ import pandas as pd
 
 from expectations.contract import KINDS
 from expectations.reference import CHAPTERS, CSF_FUNCTIONS, ReferenceData
+from warehouse.figures import FIGURES
 from warehouse.iso import readiness_percentages
 from warehouse.schema import BENCHMARK_COLUMNS
 
@@ -331,7 +332,7 @@ def compute_benchmark(
     frame["depense_par_lit_mad"] = _ratio(frame["depense_ssi_mad"], frame["lits"])
     frame["effectif_ssi_pour_100_si"] = _ratio(frame["effectif_ssi"], frame["effectif_si"], 100)
 
-    float_columns = [c for c in BENCHMARK_COLUMNS[2:] if c != "rang_maturite"]
+    float_columns = [f.name for f in FIGURES if not f.is_integer]
     for column in float_columns:
         frame[column] = _round(frame[column])
 

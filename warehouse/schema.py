@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from expectations.reference import CHAPTERS, CSF_FUNCTIONS
+# BENCHMARK_COLUMNS is re-exported: callers import it from here as before.
+from warehouse.figures import BENCHMARK_COLUMNS as BENCHMARK_COLUMNS
+from warehouse.figures import FIGURES
 
 metadata = sa.MetaData()
 
@@ -101,36 +103,13 @@ profiles = sa.Table(
 )
 
 # The §5 benchmark, one row per CHU and year, with the submissions each figure comes from.
-BENCHMARK_COLUMNS: tuple[str, ...] = (
-    "chu",
-    "annee",
-    "indice_maturite",
-    "part_mesures_niveau3_pct",
-    "ecart_cible",
-    *(f"score_{f}" for f in CSF_FUNCTIONS),
-    *(f"score_chapitre_{c}" for c in CHAPTERS),
-    "depense_ssi_mad",
-    "part_capex_pct",
-    "part_budget_si_pct",
-    "part_si_budget_total_pct",
-    "depense_par_lit_mad",
-    "effectif_ssi_pour_100_si",
-    "rang_maturite",
-    "ecart_mediane_indice",
-    "evolution_indice",
-    "preparation_iso27001_pct",
-    "preparation_iso27001_clauses_pct",
-)
-
+# Its columns (BENCHMARK_COLUMNS) come from the figure registry, warehouse/figures.py.
 benchmark = sa.Table(
     "benchmark",
     metadata,
     sa.Column("chu", sa.String(20), primary_key=True),
     sa.Column("annee", sa.Integer, primary_key=True),
-    *(
-        sa.Column(name, sa.Integer if name == "rang_maturite" else sa.Float)
-        for name in BENCHMARK_COLUMNS[2:]
-    ),
+    *(sa.Column(f.name, sa.Integer if f.is_integer else sa.Float) for f in FIGURES),
     sa.Column("maturite_submission_id", sa.Integer, sa.ForeignKey("submissions.id")),
     sa.Column("depenses_submission_id", sa.Integer, sa.ForeignKey("submissions.id")),
     sa.Column("profil_submission_id", sa.Integer, sa.ForeignKey("submissions.id")),

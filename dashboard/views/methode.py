@@ -1,4 +1,4 @@
-"""Méthode: the DNSSI scale, every §5 formula (the texts of ``dashboard/labels.FORMULAS``),
+"""Méthode: the DNSSI scale, every §5 formula (the figure registry, ``warehouse/figures.py``),
 how each measure's main NIST CSF function was chosen, the sources of the reference
 figures, and the freshness of the data. Nothing here is about one CHU in particular."""
 
@@ -16,15 +16,13 @@ from dashboard.context import get_reference
 from dashboard.downloads import download_buttons, table_with_downloads
 from dashboard.formatting import format_integer, format_number
 from dashboard.labels import (
-    FORMULAS,
     KPI_LABELS,
     LEVEL_DESCRIPTIONS,
     LEVEL_LABELS,
     NOT_APPLICABLE_LABEL,
-    formula_for,
 )
 from expectations.reference import reference_dir
-from warehouse.schema import BENCHMARK_COLUMNS
+from warehouse.figures import definitions_table
 
 CHOICE_LABELS = {
     "correspondance": "Correspondance publiée (NIST CSF 2.0 → ISO 27001:2022)",
@@ -39,45 +37,9 @@ def _date(moment: datetime | None) -> str:
 
 
 def formulas_table() -> pd.DataFrame:
-    """One row per §5 column with its French label and definition (score_* grouped)."""
-    rows = []
-    seen: set[str] = set()
-    for column in BENCHMARK_COLUMNS:
-        if column in ("chu", "annee"):
-            continue
-        if column.startswith("score_chapitre_"):
-            key, label, name = (
-                "score_chapitre",
-                "Scores par chapitre (0–5)",
-                "score_chapitre_<1..14>",
-            )
-        elif column.startswith("score_"):
-            key, label, name = (
-                "score_fonction",
-                "Scores par fonction NIST CSF (0–5)",
-                "score_<GV|ID|PR|DE|RS|RC>",
-            )
-        else:
-            key, label, name = column, KPI_LABELS.get(column, column), column
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append({"Indicateur": label, "Colonne": name, "Définition": formula_for(column)})
-    rows.append(
-        {
-            "Indicateur": "Médiane de l'alliance",
-            "Colonne": "—",
-            "Définition": FORMULAS["mediane_alliance"],
-        }
-    )
-    rows.append(
-        {
-            "Indicateur": "Économie estimée (mutualisation)",
-            "Colonne": "economie_estimee_mad",
-            "Définition": FORMULAS["economie_estimee_mad"],
-        }
-    )
-    return pd.DataFrame(rows)
+    """One row per §5 column with its French label, unit and definition (score_* grouped),
+    then the alliance median and the estimated savings: the figure registry's table."""
+    return pd.DataFrame(definitions_table())
 
 
 def function_choices(annee: int | None = None) -> pd.DataFrame:
