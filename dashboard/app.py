@@ -19,9 +19,15 @@ if _ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from warehouse.private_files import restrict_umask  # noqa: E402
+
+# SEC (7.7): whatever the dashboard writes (the SQLite warehouse, the anonymity secret) is
+# readable by its owner only, also when started by `streamlit run` directly.
+restrict_umask()
+
 from dashboard.access import Viewer, current_viewer, pages_for  # noqa: E402
 from dashboard.auth import APP_TITLE, login_form, sidebar_identity  # noqa: E402
-from dashboard.context import get_reference  # noqa: E402
+from dashboard.context import get_reference, start_media_expiry  # noqa: E402
 from dashboard.errors import guarded, show_unexpected  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -71,6 +77,7 @@ def _navigation(viewer: Viewer) -> dict[str, list[st.Page]]:
 
 
 def main() -> None:
+    start_media_expiry()
     viewer = current_viewer()
     if viewer is None:
         # Nothing but the login form before login: no menu, no page reachable by URL.

@@ -5,14 +5,72 @@ Local accounts (``warehouse/accounts.py``: argon2id, throttling) by default. Whe
 is offered too: the identity provider proves the e-mail address, and that address must be
 the identifier of an existing, active local account, which gives the role and the CHU.
 Nobody becomes anything by logging in through OIDC: no account is created, no role granted.
+
+A session (issue 7.6) is a ``SessionGrant`` kept in the session state next to the viewer:
+the account's ``session_version`` at login and the time of the last interaction. Every run
+checks it (``refresh_viewer``): the session ends when the account was disabled or removed,
+when its password was changed since the login (the version moved on), or after
+``CHU_BENCH_SESSION_IDLE_MINUTES`` (default 30) without any interaction. The login form then
+says why. Logins, logouts and ended sessions are in the audit trail.
 """
 
 from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
 from dashboard.access import SESSION_KEY, Viewer
 from dashboard.context import get_engine
+
+log = logging.getLogger(__name__)
+
+IDLE_MINUTES_ENV = "CHU_BENCH_SESSION_IDLE_MINUTES"
+DEFAULT_IDLE_MINUTES = 30
+GRANT_KEY = "session_grant"
+NOTICE_KEY = "session_notice"
+
+IDLE_MESSAGE = "Votre session a expiré après {minutes} minutes sans activité. Reconnectez-vous."
+REVOKED_MESSAGE = (
+    "Votre session a été fermée : le mot de passe ou l'état du compte a changé depuis votre "
+    "connexion. Reconnectez-vous (contactez l'administrateur si le compte est désactivé)."
+)
+
+
+@dataclass(frozen=True)
+class SessionGrant:
+    username: str
+    session_version: int
+    last_seen: datetime
+
+
+def _clock() -> datetime:
+    """Now, in UTC (replaced by the tests to make time pass)."""
+    return datetime.now(UTC)
+
+
+def session_idle_timeout() -> timedelta:
+    """``CHU_BENCH_SESSION_IDLE_MINUTES`` (a positive integer), else 30 minutes."""
+    raw = os.environ.get(IDLE_MINUTES_ENV, "").strip()
+    if raw:
+        try:
+            minutes = int(raw)
+        except ValueError:
+            minutes = 0
+        if minutes > 0:
+            return timedelta(minutes=minutes)
+        log.warning(
+            "%s=%r n'est pas un entier positif : %d minutes.",
+            IDLE_MINUTES_ENV,
+            raw,
+            DEFAULT_IDLE_MINUTES,
+        )
+    return timedelta(minutes=DEFAULT_IDLE_MINUTES)
+
 
 APP_TITLE = "Benchmark cybersécurité des CHU"
 OIDC_FAILED_MESSAGE = (
@@ -25,15 +83,83 @@ def _viewer(account) -> Viewer:  # noqa: ANN001 - warehouse.accounts.Account
     return Viewer(username=account.username, role=account.role, chu=account.chu)
 
 
+def start_session(account) -> Viewer:  # noqa: ANN001 - warehouse.accounts.Account
+    """Opens the session of ``account`` in this browser session."""
+    viewer = _viewer(account)
+    st.session_state[SESSION_KEY] = viewer
+    st.session_state[GRANT_KEY] = SessionGrant(account.username, account.session_version, _clock())
+    st.session_state.pop(NOTICE_KEY, None)
+    return viewer
+
+
+def end_session(reason: str, notice: str | None = None, *, by_viewer: bool = False) -> None:
+    """Forgets everything of this browser session (the next person on this browser must not
+    see the last upload results), records why, and leaves ``notice`` for the login form.
+    An OIDC identity is logged out too: it would otherwise log the browser in again."""
+    from warehouse.audit import AuditAction, record
+
+    viewer = st.session_state.get(SESSION_KEY)
+    st.session_state.clear()
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+    if isinstance(viewer, Viewer):
+        action = AuditAction.LOGOUT if by_viewer else AuditAction.SESSION_ENDED
+        record(get_engine(), viewer.username, action, viewer.username, reason)
+    if oidc_configured() and _user_is_logged_in():
+        st.logout()
+
+
 def refresh_viewer(viewer: Viewer) -> Viewer | None:
-    """The viewer as the accounts table says now; None when the account was removed or
-    disabled since the login."""
+    """The viewer as the accounts table says now; None (and the session ended) when the
+    account was removed or disabled, its password changed since the login, or the session
+    idle for longer than ``session_idle_timeout()``."""
     from warehouse.accounts import get_user
 
+    grant = st.session_state.get(GRANT_KEY)
+    moment = _clock()
+    if not isinstance(grant, SessionGrant) or grant.username != viewer.username:
+        end_session("session sans autorisation valide", REVOKED_MESSAGE)
+        return None
+    timeout = session_idle_timeout()
+    if moment - grant.last_seen > timeout:
+        minutes = int(timeout.total_seconds() // 60)
+        end_session("inactivité", IDLE_MESSAGE.format(minutes=minutes))
+        return None
     account = get_user(get_engine(), viewer.username)
     if account is None or not account.active:
+        end_session("compte désactivé ou supprimé", REVOKED_MESSAGE)
         return None
+    if account.session_version != grant.session_version:
+        end_session("mot de passe changé ou compte désactivé depuis la connexion", REVOKED_MESSAGE)
+        return None
+    st.session_state[GRANT_KEY] = SessionGrant(grant.username, grant.session_version, moment)
     return _viewer(account)
+
+
+def renew_own_session(username: str) -> None:
+    """After the viewer changed its own password: this session stays open (the others end)."""
+    from warehouse.accounts import get_user
+
+    grant = st.session_state.get(GRANT_KEY)
+    account = get_user(get_engine(), username)
+    if isinstance(grant, SessionGrant) and grant.username == username and account is not None:
+        st.session_state[GRANT_KEY] = SessionGrant(username, account.session_version, _clock())
+
+
+def download_recorder(table: str, file_format: str) -> Callable[[], None]:
+    """A function that records one download of ``table`` by this session's viewer in the
+    audit trail. Built during the run (the engine and the viewer are read there), called
+    when the file is actually generated — a click, in a thread without the session."""
+    from warehouse.audit import UNKNOWN_ACTOR, AuditAction, record
+
+    engine = get_engine()
+    viewer = st.session_state.get(SESSION_KEY)
+    actor = viewer.username if isinstance(viewer, Viewer) else UNKNOWN_ACTOR
+
+    def recorded() -> None:
+        record(engine, actor, AuditAction.DOWNLOAD, table, file_format)
+
+    return recorded
 
 
 def oidc_configured() -> bool:
@@ -50,7 +176,7 @@ def _user_is_logged_in() -> bool:
         return False
 
 
-def _oidc_viewer() -> Viewer | None:
+def _oidc_account():  # noqa: ANN202 - warehouse.accounts.Account | None
     """The local account matching the OIDC identity's verified e-mail, if any."""
     from warehouse.accounts import get_user
 
@@ -60,7 +186,7 @@ def _oidc_viewer() -> Viewer | None:
     account = get_user(get_engine(), email)
     if account is None or not account.active:
         return None
-    return _viewer(account)
+    return account
 
 
 def login_form() -> None:
@@ -70,6 +196,9 @@ def login_form() -> None:
     with middle:
         st.title(APP_TITLE)
         st.caption("Alliance des DSI des CHU du Maroc — accès réservé aux membres.")
+        notice = st.session_state.pop(NOTICE_KEY, None)
+        if notice:
+            st.info(notice, icon=":material/lock_clock:")
         if oidc_configured() and not _oidc_login():
             return
         _local_login()
@@ -78,9 +207,18 @@ def login_form() -> None:
 def _oidc_login() -> bool:
     """The OIDC part of the login page; False when nothing else should be shown."""
     if _user_is_logged_in():
-        viewer = _oidc_viewer()
-        if viewer is not None:
-            st.session_state[SESSION_KEY] = viewer
+        account = _oidc_account()
+        if account is not None:
+            from warehouse.audit import AuditAction, record
+
+            record(
+                get_engine(),
+                account.username,
+                AuditAction.LOGIN_SUCCEEDED,
+                account.username,
+                "fournisseur d'identité",
+            )
+            start_session(account)
             st.rerun()
         st.error(OIDC_FAILED_MESSAGE)
         if st.button("Se déconnecter du fournisseur d'identité"):
@@ -107,17 +245,14 @@ def _local_login() -> None:
     if account is None:
         st.error(LOGIN_FAILED_MESSAGE)
         return
-    st.session_state[SESSION_KEY] = _viewer(account)
+    start_session(account)
     # The password must not linger in the session state once it has served.
     st.session_state.pop("login_password", None)
     st.rerun()
 
 
 def logout() -> None:
-    # Everything goes: the next person on this browser must not see the last upload results.
-    st.session_state.clear()
-    if oidc_configured() and _user_is_logged_in():
-        st.logout()
+    end_session("déconnexion", by_viewer=True)
     st.rerun()
 
 

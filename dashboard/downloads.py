@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -75,13 +76,28 @@ def safe_file_stem(name: str) -> str:
     return stem or "tableau"
 
 
+def _on_click(build: Callable[[], bytes], name: str, file_format: str) -> Callable[[], bytes]:
+    """SEC (7.6, 7.8): the file is made only when the viewer clicks (nothing of it is kept
+    under /media before), and each download is recorded in the audit trail."""
+    from dashboard.auth import download_recorder
+
+    audit = download_recorder(name, file_format)
+
+    def data() -> bytes:
+        payload = build()
+        audit()
+        return payload
+
+    return data
+
+
 def download_buttons(df: pd.DataFrame, name: str, *, key: str) -> None:
     """Two buttons (CSV, XLSX) for ``df``, which must already be what the viewer may see."""
     stem = safe_file_stem(name)
     left, right = st.columns([1, 1, 3])[:2]
     left.download_button(
         "Télécharger (CSV)",
-        data=to_csv_bytes(df),
+        data=_on_click(lambda: to_csv_bytes(df), name, "csv"),
         file_name=f"{stem}.csv",
         mime=CSV_MIME,
         key=f"{key}_csv",
@@ -90,7 +106,7 @@ def download_buttons(df: pd.DataFrame, name: str, *, key: str) -> None:
     )
     right.download_button(
         "Télécharger (Excel)",
-        data=to_xlsx_bytes(df, sheet_name=name),
+        data=_on_click(lambda: to_xlsx_bytes(df, sheet_name=name), name, "xlsx"),
         file_name=f"{stem}.xlsx",
         mime=XLSX_MIME,
         key=f"{key}_xlsx",

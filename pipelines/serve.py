@@ -3,7 +3,8 @@
 1. ``DAGSTER_HOME`` = ``<project>/.dagster_home`` (created with a small ``dagster.yaml``);
 2. ``chu-bench run`` on ``data/sample`` into the warehouse (SQLite by default), its runs
    recorded in that Dagster instance so that the UI shows them;
-3. demonstration accounts for the dashboard (printed, DEMONSTRATION ONLY);
+3. demonstration accounts for the dashboard, with random passwords drawn when they are
+   created (kept in the owner-only ``data/demo_accounts.json``; printed, DEMONSTRATION ONLY);
 4. ``dagster dev`` (webserver + daemon: the landing sensor, the automatic benchmark refresh
    and the weekly schedule are live) on http://127.0.0.1:3000 and the Streamlit dashboard
    on http://127.0.0.1:8501.
@@ -11,6 +12,10 @@
 Ctrl-C (SIGINT) or SIGTERM stops everything this started: each child runs in its own
 process group, which is signalled as a whole (``dagster dev`` has children of its own),
 then killed if it has not exited after a grace period. No orphan is left behind.
+
+Everything this creates (the warehouse, ``.dagster_home``, the anonymity secret, logs) is
+readable by its owner only: the process umask is 077 before anything is written, and the
+children inherit it.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ import time
 from pathlib import Path
 
 from expectations.reference import PROJECT_ROOT
+from warehouse.private_files import make_private, restrict_umask, write_private_text
 
 DAGSTER_HOME = PROJECT_ROOT / ".dagster_home"
+DEMO_CREDENTIALS_FILE = PROJECT_ROOT / "data" / "demo_accounts.json"
 DAGSTER_PORT = 3000
 DASHBOARD_PORT = 8501
 GRACE_SECONDS = 20
@@ -44,10 +51,14 @@ telemetry:
 
 
 def prepare_dagster_home(home: Path = DAGSTER_HOME) -> Path:
-    home.mkdir(parents=True, exist_ok=True)
+    """The instance folder, owner-only (0700): run logs and event storage live there. An
+    existing folder (from before the umask) is tightened too."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(home)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+        write_private_text(config, DAGSTER_YAML)
+    make_private(config)
     return home
 
 
@@ -64,13 +75,17 @@ def _demo_accounts() -> None:
         return
     from warehouse.engine import make_engine
 
-    accounts = ensure_demo_accounts(make_engine())
+    accounts = ensure_demo_accounts(make_engine(), DEMO_CREDENTIALS_FILE)
     if not accounts:
         return
     print("\nComptes de démonstration — DÉMO UNIQUEMENT, à ne jamais utiliser en production :")
     for username, password, role, chu in accounts:
         scope = f", {chu}" if chu else ""
         print(f"  {username:<14} mot de passe : {password:<22} ({role}{scope})")
+    print(
+        "  (mots de passe tirés au hasard à la création de chaque compte ; "
+        "désactivez ces comptes sur un serveur partagé : chu-bench users disable …)"
+    )
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -92,6 +107,7 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
+    restrict_umask()
     home = prepare_dagster_home()
     os.environ["DAGSTER_HOME"] = str(home)
     print(f"DAGSTER_HOME = {home}")

@@ -221,6 +221,20 @@ def collect_text(at: Any) -> str:
     return "\n".join(parts)
 
 
+def click_every_download(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloads are generated only on a click (deferred ``st.download_button`` data): under
+    AppTest, generate each one as soon as its button is drawn, as a click would."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    add_deferred = MediaFileManager.add_deferred
+
+    def clicked(self: MediaFileManager, data_callable: Any, *args: Any, **kwargs: Any) -> str:
+        data_callable()
+        return add_deferred(self, data_callable, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", clicked)
+
+
 def exceptions(at: Any) -> list[str]:
     return [str(e.value) for e in at.exception]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -110,16 +112,39 @@ def test_failures_below_threshold_are_reset_by_success(engine: sa.Engine) -> Non
     assert get_user(engine, "alliance-1").locked_until is None
 
 
-def test_demo_accounts(engine: sa.Engine) -> None:
-    created = ensure_demo_accounts(engine)
-    assert created == list(DEMO_ACCOUNTS)
+def test_demo_accounts_get_random_passwords_kept_owner_only(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
+    credentials = tmp_path / "demo_accounts.json"
+    created = ensure_demo_accounts(engine, credentials)
+    assert [(u, r, c) for u, _p, r, c in created] == list(DEMO_ACCOUNTS)
+    passwords = [p for _u, p, _r, _c in created]
+    assert len(set(passwords)) == 3 and all(len(p) >= 20 for p in passwords)
     for username, password, role, chu in created:
         account = authenticate(engine, username, password)
         assert account is not None and (account.role, account.chu) == (role, chu)
-    assert ensure_demo_accounts(engine) == list(DEMO_ACCOUNTS)  # idempotent
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert json.loads(credentials.read_text("utf-8")) == {u: p for u, p, _r, _c in created}
+    # Idempotent: the same passwords are printed again by the next `make run`.
+    assert ensure_demo_accounts(engine, credentials) == created
+    # A password chosen since then is left alone and no longer listed (nor kept).
     set_password(engine, "demo-admin", "un-secret-choisi")
-    assert [a[0] for a in ensure_demo_accounts(engine)] == ["demo-alliance", "demo-dsi-fes"]
+    assert [a[0] for a in ensure_demo_accounts(engine, credentials)] == [
+        "demo-alliance",
+        "demo-dsi-fes",
+    ]
+    assert "demo-admin" not in json.loads(credentials.read_text("utf-8"))
     assert len(list_users(engine)) == 3
+
+
+def test_demo_passwords_differ_between_installations(tmp_path: Path) -> None:
+    first = ensure_demo_accounts(
+        make_engine(f"sqlite:///{tmp_path / 'a.sqlite'}"), tmp_path / "a.json"
+    )
+    second = ensure_demo_accounts(
+        make_engine(f"sqlite:///{tmp_path / 'b.sqlite'}"), tmp_path / "b.json"
+    )
+    assert {p for _u, p, _r, _c in first}.isdisjoint(p for _u, p, _r, _c in second)
 
 
 # --- CLI ----------------------------------------------------------------------------------

@@ -22,13 +22,13 @@ import pytest
 from dashboard.access import PAGES, Viewer, pages_for
 from tests.conftest import skip_or_fail
 from tests.dashboard_support import (  # noqa: F401 - fixtures
+    ACCOUNTS,
     APP_PATH,
     PROJECT_ROOT,
     copy_warehouse,
     env_for_app,
     seeded_warehouse_fixture,
 )
-from warehouse.accounts import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ CHROMIUM = os.environ.get("CHU_BENCH_CHROMIUM", "/usr/bin/chromium")
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Pages whose analyses are charts: at least one Plotly figure must be drawn.
 CHART_PAGES = {"vue_ensemble", "maturite", "investissements", "mutualisation", "campagne"}
-DEMO = {username: password for username, password, _role, _chu in DEMO_ACCOUNTS}
+DEMO = {username: account.password for username, account in ACCOUNTS.items()}
 
 
 def _free_port() -> int:

@@ -183,9 +183,18 @@ def test_disabled_account_loses_its_session(warehouse_url: str) -> None:
 
 
 def test_forged_session_viewer_is_rechecked(warehouse_url: str) -> None:
-    """A session claiming a role the account does not have gets the account's real role."""
+    """A session claiming a role the account does not have gets the account's real role;
+    one without the grant a login gives is no session at all."""
+    from datetime import UTC, datetime
+
+    from dashboard.auth import GRANT_KEY, SessionGrant
+
     at = make_app()
     at.session_state["viewer"] = Viewer("dsi-fes-test", "admin", None)
+    at.run()
+    assert page_titles(at) == ["Connexion"]
+    at.session_state["viewer"] = Viewer("dsi-fes-test", "admin", None)
+    at.session_state[GRANT_KEY] = SessionGrant("dsi-fes-test", 0, datetime.now(UTC))
     at.run()
     assert "Comptes" not in page_titles(at)
     assert "Dépôt" in page_titles(at)

@@ -21,6 +21,7 @@ from dashboard import downloads
 from expectations.labels import KPI_LABELS
 from expectations.reference import load_reference
 from tests.dashboard_support import (  # noqa: F401 - fixtures
+    click_every_download,
     collect_text,
     exceptions,
     login_as,
@@ -68,6 +69,7 @@ def recorded_downloads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
     monkeypatch.setattr(downloads, "to_csv_bytes", csv_bytes)
     monkeypatch.setattr(downloads, "to_xlsx_bytes", xlsx_bytes)
+    click_every_download(monkeypatch)  # the files are made on a click (deferred)
     return payloads
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from expectations.reference import PROJECT_ROOT
+from warehouse.private_files import ensure_private_file
 from warehouse.schema import metadata
 
 DATABASE_URL_ENV = "CHU_BENCH_DATABASE_URL"
@@ -106,6 +107,9 @@ def make_engine(url: str | None = None) -> Engine:
             path = _sqlite_file(parsed)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                # SEC (7.7): raw files and password hashes, owner-only from the start
+                # (SQLite gives its -wal/-shm files the database file's mode).
+                ensure_private_file(path)
             engine = sa.create_engine(
                 resolved, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
             )
@@ -116,6 +120,7 @@ def make_engine(url: str | None = None) -> Engine:
             engine = sa.create_engine(resolved, pool_pre_ping=True)
         metadata.create_all(engine)
         _upgrade_schema(engine)
+        _add_missing_columns(engine)
         _engines[resolved] = engine
         return engine
 
@@ -180,6 +185,35 @@ def _upgrade_schema(engine: Engine) -> None:
                 raise
         finally:
             raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _missing_columns(bind: Engine | Connection) -> list[tuple[sa.Table, sa.Column]]:
+    inspector = sa.inspect(bind)
+    existing_tables = set(inspector.get_table_names())
+    missing = []
+    for table in metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing += [
+            (table, column)
+            for column in table.columns
+            if column.name not in present and (column.nullable or column.server_default)
+        ]
+    return missing
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added to an existing table since the warehouse was created (SEC: e.g.
+    ``users.session_version``): ``ALTER TABLE … ADD COLUMN``, additive only, for a column
+    that is nullable or has a server default. A stopgap until the Alembic migrations.
+    Checked again inside the write transaction: another process may have just added it."""
+    if not _missing_columns(engine):
+        return
+    with write_transaction(engine) as conn:
+        for table, column in _missing_columns(conn):
+            ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
 def dispose_engines() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.access import ROLE_LABELS, Viewer, page_roles, require_role
+from dashboard.auth import renew_own_session
 from dashboard.context import get_engine, get_reference
 from dashboard.downloads import table_with_downloads
 
@@ -36,7 +39,7 @@ def _accounts_table() -> pd.DataFrame:
     )
 
 
-def _create_form() -> None:
+def _create_form(viewer: Viewer) -> None:
     from warehouse.accounts import MIN_PASSWORD_LENGTH, ROLES, AccountError, create_user
 
     reference = get_reference()
@@ -65,7 +68,13 @@ def _create_form() -> None:
         return
     try:
         account = create_user(
-            get_engine(), username, password, role, chu or None, reference=reference
+            get_engine(),
+            username,
+            password,
+            role,
+            chu or None,
+            reference=reference,
+            actor=viewer.username,
         )
     except AccountError as exc:
         st.error(str(exc))
@@ -98,20 +107,26 @@ def _manage(viewer: Viewer) -> None:
                 disabled=account.username == viewer.username,
                 key="desactiver",
             ):
-                disable_user(get_engine(), account.username)
+                disable_user(get_engine(), account.username, actor=viewer.username)
                 st.rerun()
         elif st.button("Réactiver le compte", key="reactiver"):
-            enable_user(get_engine(), account.username)
+            enable_user(get_engine(), account.username, actor=viewer.username)
             st.rerun()
     with columns[1], st.form("mot_de_passe", clear_on_submit=True):
         password = st.text_input("Nouveau mot de passe", type="password")
         if st.form_submit_button("Changer le mot de passe"):
             try:
-                set_password(get_engine(), account.username, password)
+                set_password(get_engine(), account.username, password, actor=viewer.username)
             except AccountError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Mot de passe de « {account.username} » changé (verrou levé).")
+                if account.username == viewer.username:
+                    # Every other session of this account ends; this one goes on.
+                    renew_own_session(viewer.username)
+                st.success(
+                    f"Mot de passe de « {account.username} » changé (verrou levé ; ses "
+                    "sessions ouvertes sont fermées)."
+                )
 
 
 def render(viewer: Viewer) -> None:
@@ -124,6 +139,67 @@ def render(viewer: Viewer) -> None:
     table_with_downloads(_accounts_table(), "comptes", key="comptes")
     left, right = st.columns(2)
     with left:
-        _create_form()
+        _create_form(viewer)
     with right:
         _manage(viewer)
+    _audit_section(viewer)
+
+
+AUDIT_COLUMNS = ["Date (UTC)", "Qui", "Action", "Objet", "Détail"]
+
+
+def audit_table(
+    actor: str | None = None,
+    actions: tuple[str, ...] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """The audit trail as shown and exported (newest first), filtered."""
+    from warehouse.audit import ACTION_LABELS, list_events
+
+    events = list_events(
+        get_engine(),
+        actor=actor or None,
+        actions=actions,
+        since=datetime.combine(since, time.min, UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time.min, UTC) if until else None,
+    )
+    rows = [
+        {
+            "Date (UTC)": event.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "Qui": event.actor,
+            "Action": ACTION_LABELS.get(event.action, event.action.value),
+            "Objet": event.target or "",
+            "Détail": event.detail or "",
+        }
+        for event in events
+    ]
+    return pd.DataFrame(rows, columns=AUDIT_COLUMNS)
+
+
+def _audit_section(viewer: Viewer) -> None:
+    """Journal d'audit: admin only (the page checks the role; checked again here, since this
+    section reveals who logged in when)."""
+    from warehouse.audit import ACTION_LABELS, AuditAction
+
+    require_role(viewer, "admin")
+    st.subheader("Journal d'audit")
+    st.caption(
+        "Connexions (réussies ou refusées), changements de comptes, dépôts, téléchargements "
+        "de tableaux et rapports générés : qui, quand, quoi — jamais les données elles-mêmes "
+        "ni les mots de passe. « (inconnu) » : un identifiant qui ne correspond à aucun compte "
+        "(non conservé : ce pourrait être un mot de passe saisi au mauvais endroit)."
+    )
+    columns = st.columns(4)
+    actor = columns[0].text_input("Qui (identifiant exact)", key="audit_qui").strip().lower()
+    actions = columns[1].multiselect(
+        "Actions",
+        list(AuditAction),
+        format_func=lambda a: ACTION_LABELS.get(a, str(a)),
+        key="audit_actions",
+    )
+    since = columns[2].date_input("Du", value=None, key="audit_du", format="DD/MM/YYYY")
+    until = columns[3].date_input("Au", value=None, key="audit_au", format="DD/MM/YYYY")
+    table = audit_table(actor, tuple(actions), since, until)
+    st.caption(f"{len(table)} événement(s).")
+    table_with_downloads(table, "journal d'audit", key="audit")

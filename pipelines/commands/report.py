@@ -48,7 +48,12 @@ def handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     document = build_report(engine, args.annee)
-    output.write_text(document, encoding="utf-8")
+    # SEC (7.7, 7.8): owner-only (every CHU's figures), and in the audit trail.
+    from warehouse.audit import AuditAction, cli_actor, record
+    from warehouse.private_files import write_private_text
+
+    write_private_text(output, document)
+    record(engine, cli_actor(), AuditAction.REPORT_GENERATED, output.name, f"année {args.annee}")
     size = output.stat().st_size / 1024 / 1024
     size_text = f"{size:.1f}".replace(".", ",")
     print(f"Rapport {args.annee} écrit dans {output} ({size_text} Mo).")

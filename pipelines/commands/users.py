@@ -1,5 +1,8 @@
 """`chu-bench users add|list|disable|enable|set-password` — local dashboard accounts (DESIGN §6, §8).
 
+Every change is in the audit trail (``warehouse/audit.py``) under ``cli:<system user>``; a
+password change or a disable ends the account's open dashboard sessions.
+
 Passwords never come from the command line itself (it ends up in the shell history and in
 ``ps``): they are typed at a hidden prompt, or read from standard input with
 ``--password-stdin`` (scripts, secrets managers). Exit codes: 0 done, 1 refused (policy,
@@ -107,6 +110,13 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202 - sqlalchemy Engine, impo
     return make_engine(args.database_url)
 
 
+def _actor() -> str:
+    """Who did it, for the audit trail: the system account running the command."""
+    from warehouse.audit import cli_actor
+
+    return cli_actor()
+
+
 def _run(args: argparse.Namespace, action) -> int:  # noqa: ANN001
     from warehouse.accounts import AccountError
 
@@ -128,7 +138,9 @@ def run_add(args: argparse.Namespace) -> int:
         from warehouse.accounts import create_user
 
         password = _read_password(args)
-        account = create_user(_engine(args), args.username, password, args.role, args.chu)
+        account = create_user(
+            _engine(args), args.username, password, args.role, args.chu, actor=_actor()
+        )
         where = f", CHU {account.chu}" if account.chu else ""
         return f"Compte « {account.username} » créé (rôle {account.role}{where})."
 
@@ -175,7 +187,7 @@ def run_disable(args: argparse.Namespace) -> int:
     def action() -> str:
         from warehouse.accounts import disable_user, normalise_username
 
-        disable_user(_engine(args), args.username)
+        disable_user(_engine(args), args.username, actor=_actor())
         return f"Compte « {normalise_username(args.username)} » désactivé."
 
     return _run(args, action)
@@ -185,7 +197,7 @@ def run_enable(args: argparse.Namespace) -> int:
     def action() -> str:
         from warehouse.accounts import enable_user, normalise_username
 
-        enable_user(_engine(args), args.username)
+        enable_user(_engine(args), args.username, actor=_actor())
         return f"Compte « {normalise_username(args.username)} » réactivé."
 
     return _run(args, action)
@@ -201,7 +213,10 @@ def run_set_password(args: argparse.Namespace) -> int:
             from warehouse.accounts import AccountError
 
             raise AccountError(f"Compte « {normalise_username(args.username)} » introuvable.")
-        set_password(engine, args.username, _read_password(args))
-        return f"Mot de passe de « {normalise_username(args.username)} » changé."
+        set_password(engine, args.username, _read_password(args), actor=_actor())
+        return (
+            f"Mot de passe de « {normalise_username(args.username)} » changé ; ses sessions "
+            "ouvertes du tableau de bord sont fermées."
+        )
 
     return _run(args, action)
