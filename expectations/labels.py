@@ -27,6 +27,7 @@ KIND_LABELS: dict[str, str] = {
 
 STATUS_LABELS: dict[str, str] = {
     # submissions
+    "pending": "En cours de traitement",
     "current": "En vigueur",
     "superseded": "Remplacé",
     "rejected": "Rejeté",
