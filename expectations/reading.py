@@ -48,14 +48,21 @@ _END_MARK = "\x01"
 
 @dataclass
 class ReadResult:
-    """What the reader made of a file. ``rows`` hold only the kind's contract columns,
-    trimmed text (``""`` for an empty cell), with their spreadsheet line numbers."""
+    """What the reader made of a file, stored by column (a million rows of dicts would cost
+    gigabytes): ``lines[i]`` is the spreadsheet line of record ``i`` and ``cells[column][i]``
+    its trimmed text (``""`` for an empty cell), for the contract columns of the header only.
+
+    ``totals`` counts every finding per rule, including those not listed because a rule
+    already listed ``max_listed`` of them (see :func:`expectations.report.bound_findings`).
+    """
 
     kind: str | None = None
     columns: list[str] = field(default_factory=list)
-    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    cells: dict[str, list[str]] = field(default_factory=dict)
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
     delimiter: str | None = None
     header_line: int | None = None
@@ -67,6 +74,35 @@ class ReadResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def row_count(self) -> int:
+        return len(self.lines)
+
+    @property
+    def rows(self) -> list[tuple[int, dict[str, str]]]:
+        """Row by row, ``(line, {column: text})``: for small files and callers that read a few
+        cells; the validation itself works on the columns."""
+        names = list(self.cells)
+        return [
+            (line, {name: self.cells[name][i] for name in names})
+            for i, line in enumerate(self.lines)
+        ]
+
+    def add_row(self, line: int, row: dict[str, str]) -> None:
+        """Append one record (another reader, e.g. a workbook's, builds its result this way)."""
+        index = len(self.lines)
+        self.lines.append(line)
+        for name in self.columns:
+            column = self.cells.setdefault(name, [""] * index)
+            column.append(row.get(name, ""))
+
+    def report(self, kind: str, finding: Finding, max_listed: int | None) -> None:
+        """Add an error or warning (``kind``), counted always, listed up to ``max_listed``."""
+        count = self.totals.get(finding.rule, 0) + 1
+        self.totals[finding.rule] = count
+        if max_listed is None or count <= max_listed:
+            (self.errors if kind == "error" else self.warnings).append(finding)
 
 
 def normalize_name(text: str) -> str:
@@ -135,17 +171,16 @@ def _sniff_delimiter(text: str) -> str:
     known = {name for kind in FILE_KINDS.values() for name in kind.columns}
     best: tuple[tuple[int, float, int], str] | None = None
     for delimiter in DELIMITERS:
+        records: list[list[str]] = []
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
-            records = [
-                r
-                for r in itertools.islice(
-                    csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
-                    _SNIFF_RECORDS,
-                )
-                if any(cell.strip() for cell in r)
-            ]
+            for r in itertools.islice(reader, _SNIFF_RECORDS):
+                if any(cell.strip() for cell in r):
+                    records.append(r)
         except csv.Error:
-            continue
+            # A cell over the csv module's limit: score on the records read before it, so
+            # that the reader reports that cell (in French) instead of a header not recognised.
+            pass
         if not records:
             continue
         header = records[0]
@@ -171,8 +206,17 @@ def _recognise_kind(names: list[str], line: int) -> tuple[str | None, Finding | 
     return winners[0], None
 
 
-def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -> ReadResult:
-    """Read one received file. ``filename`` is only used in messages, never to guess the kind."""
+def read_table(
+    content: bytes,
+    filename: str,
+    max_bytes: int | None = MAX_FILE_BYTES,
+    max_listed: int | None = None,
+) -> ReadResult:
+    """Read one received file. ``filename`` is only used in messages, never to guess the kind.
+
+    ``max_listed`` bounds the findings listed per rule (every one is still counted in
+    ``totals``), so that a file of a million bad rows costs a bounded report.
+    """
     result = ReadResult()
     if max_bytes is not None and len(content) > max_bytes:
         result.errors.append(
@@ -196,17 +240,22 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
 
     ending = "" if text.endswith(("\n", "\r")) else "\r\n"
     records = csv.reader(io.StringIO(text + ending + _END_MARK, newline=""), delimiter=delimiter)
+    del text  # the reader holds its own copy; a 10 MB file must not be held three times
     header: list[str] | None = None
     positions: dict[str, int] = {}
     nameless: dict[int, str] = {}  # header cells left empty → their column letter
+    columns: list[tuple[list[str], int]] = []  # (the column's cells, its index in a record)
+    lines = result.lines
     line = 0
     try:
         for record in records:
             line += 1
-            if record == [_END_MARK]:
-                break
-            open_quote = next((i for i, cell in enumerate(record) if _END_MARK in cell), None)
-            if open_quote is not None:
+            # A quote never closed swallows the rest of the file into the last cell of the
+            # last record, which then holds the end mark.
+            if record and _END_MARK in record[-1]:
+                if record == [_END_MARK]:
+                    break
+                open_quote = len(record) - 1
                 column = next((n for n, i in positions.items() if i == open_quote), None)
                 result.errors.append(
                     _finding(
@@ -222,43 +271,61 @@ def read_table(content: bytes, filename: str, max_bytes: int = MAX_FILE_BYTES) -
             if header is None:
                 header = record
                 result.header_line = line
-                if not _read_header(result, header, line, positions):
+                if not _read_header(result, header, line, positions, max_listed):
                     return result
                 nameless = {
                     i: _column_letter(i) for i, cell in enumerate(header) if not cell.strip()
                 }
+                result.cells = {name: [] for name in result.columns}
+                columns = [(result.cells[name], positions[name]) for name in result.columns]
+                width = len(header)
                 continue
-            cells = [cell.strip() for cell in record]
-            for index in [i for i in nameless if i < len(cells) and cells[i]]:
-                # Values under a column without a name are ignored: say so, once per column.
-                result.warnings.append(
-                    _finding(
-                        "colonne_sans_nom",
-                        line=result.header_line,
-                        value=cells[index],
-                        position=nameless.pop(index),
-                        first_line=line,
+            if nameless:
+                for index in [i for i in nameless if i < len(record) and record[i].strip()]:
+                    # Values under a column without a name are ignored: say so, once per column.
+                    result.report(
+                        "warning",
+                        _finding(
+                            "colonne_sans_nom",
+                            line=result.header_line,
+                            value=_quoted(record[index].strip()),
+                            position=nameless.pop(index),
+                            first_line=line,
+                        ),
+                        max_listed,
                     )
-                )
-            if len(cells) > len(header) and any(cells[len(header) :]):
-                result.errors.append(
-                    _finding("trop_de_valeurs", line=line, count=len(cells), expected=len(header))
+            count = len(record)
+            if count > width and any(cell.strip() for cell in record[width:]):
+                result.report(
+                    "error",
+                    _finding("trop_de_valeurs", line=line, count=count, expected=width),
+                    max_listed,
                 )
                 continue
-            row = {
-                name: (cells[index] if index < len(cells) else "")
-                for name, index in positions.items()
-            }
-            result.rows.append((line, row))
+            lines.append(line)
+            for cells, index in columns:
+                cells.append(record[index].strip() if index < count else "")
     except csv.Error as exc:
         result.errors.append(_finding("csv_illisible", line=line + 1, detail=_csv_detail(exc)))
         return result
 
     if header is None:
         result.errors.append(_finding("fichier_vide"))
-    elif not result.rows and not result.errors:
+    elif not lines and not result.errors:
         result.errors.append(_finding("aucune_donnee"))
     return result
+
+
+# Values quoted in a report are cut to this many characters: a report lists a bounded number
+# of findings, each of a bounded size, whatever the file holds.
+QUOTED_MAX_CHARS = 200
+
+
+def _quoted(value: str | None) -> str | None:
+    """A cell's text as a report quotes it: whole up to ``QUOTED_MAX_CHARS``, then cut with « … »."""
+    if value is None or len(value) <= QUOTED_MAX_CHARS:
+        return value
+    return value[:QUOTED_MAX_CHARS] + "…"
 
 
 def _column_letter(index: int) -> str:
@@ -288,6 +355,7 @@ def _read_header(
     header: list[str],
     line: int,
     positions: dict[str, int],
+    max_listed: int | None = None,
 ) -> bool:
     """Map header cells to contract columns; False when the file cannot be read further."""
     names = [normalize_name(cell) for cell in header]
@@ -300,13 +368,17 @@ def _read_header(
     for index, (raw, name) in enumerate(zip(header, names, strict=True)):
         if name in spec.columns:
             if name in positions:
-                result.errors.append(_finding("colonne_en_double", line=line, column=name))
+                result.report(
+                    "error", _finding("colonne_en_double", line=line, column=name), max_listed
+                )
                 continue
             positions[name] = index
         elif name:
             # `column` names a contract column (§3.4): an unknown one is null, its header in `value`.
-            result.warnings.append(
-                _finding("colonne_inconnue", line=line, column=None, value=raw.strip())
+            result.report(
+                "warning",
+                _finding("colonne_inconnue", line=line, column=None, value=_quoted(raw.strip())),
+                max_listed,
             )
     result.columns = [name for name in spec.columns if name in positions]
     for name in spec.required:

@@ -402,12 +402,12 @@ def _fill(result: ReadResult, rows: Iterable[list[Any]]) -> None:
                         first_line=line,
                     )
                 )
-        result.rows.append(
-            (line, {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()})
+        result.add_row(
+            line, {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
         )
     if header is None:
         result.errors.append(_finding("fichier_vide"))
-    elif not result.rows and not result.errors:
+    elif not result.lines and not result.errors:
         result.errors.append(_finding("aucune_donnee"))
 
 
