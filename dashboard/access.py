@@ -1,9 +1,11 @@
 """Who is looking, and what they may see (DESIGN §8).
 
 Every page calls ``require_viewer()`` / ``require_role()`` itself: hiding a menu entry is
-never the protection. Every DataFrame that reaches the browser with CHU codes goes through
-``present()`` first, so that a DSI sees its peers only as « CHU A », « CHU B »…
-(letters stable within a year), never by name, code, city, sender or file name.
+never the protection. What a viewer may see of the data is decided by the viewer-scoped
+data layer ``dashboard.scoped.ScopedData``: alliance and admin see every CHU by name; a DSI
+sees its own CHU by name against aggregates of the other CHUs only (no peer row, value,
+label or free text). ``present()`` turns CHU codes into names for a table that may carry
+them: any CHU for alliance/admin, only its own CHU for a DSI (a peer's row is refused).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dashboard.anonymity import peer_letters, scrub_text
+from dashboard.anonymity import scrub_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,25 +28,6 @@ ROLE_LABELS = {
     "admin": "Administrateur",
 }
 SESSION_KEY = "viewer"
-
-# Columns that identify who sent what: shown for the viewer's own rows, blanked for a peer's.
-PEER_MASKED_COLUMNS = (
-    "sender",
-    "expediteur",
-    "filename",
-    "fichier",
-    "file",
-    "sha256",
-    "content",
-    "sender_chu",
-    "commentaire",
-    "libelle",
-    "report",
-    "rapport",
-)
-# Columns that describe an establishment: the label already says it, so a DSI never gets them.
-# (« nom » only next to a CHU column: in the pooling table it is a solution's name.)
-ESTABLISHMENT_COLUMNS = ("ville", "region", "lits_reference", "premiere_campagne")
 
 
 @dataclass(frozen=True)
@@ -81,22 +64,24 @@ def _full_name(code: str, reference: ReferenceData) -> str:
     return establishment.nom if establishment else code
 
 
+class PeerDataRefused(PermissionError):
+    """A DSI's page asked for a peer's row or name: a programming error, never shown data."""
+
+
 def chu_labels(
     viewer: Viewer,
     codes: Iterable[str],
-    annee: int | None,
+    annee: int | None = None,
     *,
     reference: ReferenceData | None = None,
 ) -> dict[str, str]:
-    """Code → what this viewer may read: the full name for alliance/admin and for a DSI's
-    own CHU, « CHU A »… for a DSI's peers (letters stable within ``annee``)."""
+    """Code → full name. A DSI may only ask for its own CHU: a peer's code raises
+    ``PeerDataRefused`` (peers are never labelled for a DSI, not even by a letter)."""
     ref = _reference(reference)
     wanted = [c for c in dict.fromkeys(codes) if c is not None]
-    if viewer.sees_all_names:
-        return {code: _full_name(code, ref) for code in wanted}
-    # Letters are drawn over the whole alliance so that they do not move with the subset.
-    letters = peer_letters(viewer.chu, [*ref.chu_codes, *wanted], annee)
-    return {code: _full_name(code, ref) if code == viewer.chu else letters[code] for code in wanted}
+    if not viewer.sees_all_names and any(code != viewer.chu for code in wanted):
+        raise PeerDataRefused("Un DSI ne voit aucun autre CHU, pas même sous une lettre.")
+    return {code: _full_name(code, ref) for code in wanted}
 
 
 OTHER_CHU_TEXT = "un autre CHU"
@@ -105,9 +90,7 @@ OTHER_CHU_TEXT = "un autre CHU"
 def _peer_replacements(
     viewer: Viewer, reference: ReferenceData, extra_codes: Iterable[str] = ()
 ) -> dict[str, str]:
-    """Every way to name a peer in free text (code, full name, city) → a neutral « un autre
-    CHU ». Not the peer's letter: a comment of one row naming another CHU would otherwise
-    tell which letter that CHU has."""
+    """Every way to name a peer in free text (code, full name, city) → « un autre CHU »."""
     replacements: dict[str, str] = {}
     for code in dict.fromkeys([*reference.chu_codes, *extra_codes]):
         if not code or code == viewer.chu:
@@ -121,20 +104,11 @@ def _peer_replacements(
 
 
 def anonymize_text(viewer: Viewer, text: str, *, reference: ReferenceData | None = None) -> str:
-    """Free text (a report message, a caption) with every peer's name, city and code replaced
-    by « un autre CHU » for a DSI; unchanged for the other roles."""
+    """Free text of a DSI's own file (a report message, a comment) with every peer's name,
+    city and code replaced by « un autre CHU »; unchanged for the other roles."""
     if viewer.sees_all_names or not text:
         return text
     return scrub_text(text, _peer_replacements(viewer, _reference(reference)))
-
-
-def _year_of(value: Any) -> int | None:
-    try:
-        if value is None or value != value:  # NaN / NA
-            return None
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def present(
@@ -142,105 +116,34 @@ def present(
     df: pd.DataFrame,
     *,
     chu_column: str = "chu",
-    annee_column: str | None = "annee",
     list_columns: Sequence[str] = (),
     reference: ReferenceData | None = None,
 ) -> pd.DataFrame:
-    """A copy of ``df`` fit for this viewer's browser.
-
-    - ``chu_column`` codes become labels (full names, or per-year letters for a DSI's peers);
-    - ``list_columns`` hold comma-separated codes (pooling ``chus``): each code is labelled;
-    - for a DSI: establishment columns (nom, ville…) are dropped, and on a peer's rows the
-      sender, file name, hash, comments and labels are blanked; any other text cell is
-      scrubbed of peers' names, cities and codes (→ « un autre CHU »).
-
-    Call it BEFORE pivoting: once codes become column headers, they cannot be found here.
-    """
-    import pandas as pd
-
+    """A copy of ``df`` whose ``chu_column`` codes (and the comma-separated codes of
+    ``list_columns``) are full names. For a DSI the table may hold its own CHU's rows only:
+    a peer's row raises ``PeerDataRefused`` (the scoped data layer never gives one)."""
     ref = _reference(reference)
     out = df.copy()
-    if out.empty and chu_column not in out.columns:
-        return out
-    has_year = annee_column is not None and annee_column in out.columns
-    has_chu = chu_column in out.columns
-
-    def years() -> list[int | None]:
-        if not has_year:
-            return [None] * len(out)
-        return [_year_of(v) for v in out[annee_column]]
-
-    row_years = years()
-    year_set = sorted({y for y in row_years if y is not None}) + (
-        [None] if None in row_years else []
-    )
-    extra_codes: set[str] = set()
-    if has_chu:
-        extra_codes |= {str(c) for c in out[chu_column].dropna().unique()}
-    for column in list_columns:
-        if column in out.columns:
-            for cell in out[column].dropna():
-                extra_codes |= {c.strip() for c in str(cell).split(",") if c.strip()}
-    all_codes = [*ref.chu_codes, *sorted(extra_codes - set(ref.chu_codes))]
-    labels_by_year = {y: chu_labels(viewer, all_codes, y, reference=ref) for y in year_set}
-
-    def label(code: Any, year: int | None) -> Any:
-        if code is None or (isinstance(code, float) and code != code):
-            return code
-        return labels_by_year.get(year, {}).get(str(code), str(code))
-
-    own_rows = pd.Series(True, index=out.index)
-    if has_chu:
-        own_rows = out[chu_column].astype("string").eq(viewer.chu or "").fillna(False)
-
-    if not viewer.sees_all_names:
-        dropped = [c for c in ESTABLISHMENT_COLUMNS if c in out.columns]
-        if has_chu and "nom" in out.columns:
-            dropped.append("nom")
-        out = out.drop(columns=dropped)
-        if has_chu:
-            peer = ~own_rows
-            for column in PEER_MASKED_COLUMNS:
-                if column in out.columns and column != chu_column:
-                    out[column] = out[column].astype("object")
-                    out.loc[peer, column] = None
-
+    if chu_column in out.columns:
+        codes = [str(c) for c in out[chu_column].dropna().unique()]
+        labels = chu_labels(viewer, codes, reference=ref)
+        out[chu_column] = [
+            labels.get(str(c), c) if isinstance(c, str) else c for c in out[chu_column]
+        ]
     for column in list_columns:
         if column not in out.columns:
             continue
-        out[column] = [
-            cell
-            if cell is None or (isinstance(cell, float) and cell != cell)
-            # Sorted labels: in code order (AGA, CAS, FES…) the list would tell which letter is who.
-            else ", ".join(
-                sorted(label(c.strip(), year) for c in str(cell).split(",") if c.strip())
+        if not viewer.sees_all_names:
+            raise PeerDataRefused("Une liste de CHU n'est jamais montrée à un DSI.")
+
+        def names(cell: Any) -> Any:
+            if not isinstance(cell, str):
+                return cell
+            return ", ".join(
+                sorted(_full_name(c.strip(), ref) for c in cell.split(",") if c.strip())
             )
-            for cell, year in zip(out[column].tolist(), row_years, strict=True)
-        ]
 
-    if not viewer.sees_all_names:
-        # Free text may still name a peer (« partagé avec le CHU de Rabat »): scrub every
-        # remaining text column.
-        replacements = _peer_replacements(viewer, ref, extra_codes)
-        skip = {chu_column, *list_columns}
-        for column in out.columns:
-            if column in skip:
-                continue
-            series = out[column]
-            if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
-                continue
-            out[column] = [
-                scrub_text(v, replacements) if isinstance(v, str) else v for v in series.tolist()
-            ]
-
-    if has_chu:
-        out[chu_column] = [
-            label(code, year)
-            for code, year in zip(out[chu_column].tolist(), row_years, strict=True)
-        ]
-    if not viewer.sees_all_names and out.index.name == chu_column:
-        out.index = [label(code, None) for code in out.index]
-        out.index.name = chu_column
+        out[column] = [names(cell) for cell in out[column]]
     return out
 
 

@@ -2,8 +2,9 @@
 
 Every read is an ``st.cache_data`` wrapper keyed by the database URL (so that two
 warehouses never share a cache entry) with a short TTL: a file loaded by the pipeline
-shows up within a minute without restarting the dashboard. The functions return raw
-data with CHU codes; pages pass it through ``dashboard.access.present`` before showing it.
+shows up within a minute without restarting the dashboard. Pages never call them
+directly: they read through ``scoped(viewer)``, the viewer-scoped data layer
+(``dashboard.scoped.ScopedData``) over these cached reads.
 """
 
 from __future__ import annotations
@@ -14,18 +15,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.access import Viewer
+from dashboard.scoped import DisclosureRules, ScopedData
 from warehouse import queries, reads
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 TTL_SECONDS = 60
-
-# Absolute figures of a peer that a DSI does not get even under a letter. The total spend
-# divided by the spend per bed gives the number of beds, a public figure that names the
-# CHU; the change since last year links this year's letter to last year's (letters are
-# redrawn every year precisely so that a peer cannot be followed).
-PEER_HIDDEN_COLUMNS = ("depense_ssi_mad", "evolution_indice")
 
 
 def database_url() -> str:
@@ -76,41 +72,79 @@ def _received_files(url: str, annee: int | None) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _purchase_lines(url: str, annee: int) -> pd.DataFrame:
+    return queries.purchase_lines(_engine(url), annee)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
+def _campaign_status(url: str, annee: int | None) -> pd.DataFrame:
+    return reads.read_campaign_status(_engine(url), annee=annee)
+
+
+@st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
 def _freshness(url: str) -> dict:
     return queries.data_freshness(_engine(url))
 
 
-def benchmark(annee: int | None = None) -> pd.DataFrame:
-    """The §5 table (every year when ``annee`` is None)."""
-    return _benchmark(database_url(), annee)
-
-
-def pooling(annee: int | None = None) -> pd.DataFrame:
-    return _pooling(database_url(), annee)
-
-
-def overall_status(annee: int | None = None) -> pd.DataFrame:
-    return _overall_status(database_url(), annee)
-
-
-def spending_by_category(annee: int | None = None) -> pd.DataFrame:
-    return _spending_by_category(database_url(), annee)
-
-
-def measure_levels(annee: int, chu: str | None = None) -> pd.DataFrame:
-    return _measure_levels(database_url(), int(annee), chu)
-
-
-def measure_statistics(annee: int) -> pd.DataFrame:
-    return _measure_statistics(database_url(), int(annee))
-
-
-def received_files(annee: int | None = None) -> pd.DataFrame:
-    return _received_files(database_url(), annee)
-
-
 def freshness() -> dict:
     return _freshness(database_url())
+
+
+class CachedSource:
+    """The ``dashboard.scoped.Source`` of the dashboard: the cached reads above (the file
+    lists stay uncached: an upload must show at once)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def benchmark(self, annee: int | None) -> pd.DataFrame:
+        return _benchmark(self.url, annee)
+
+    def pooling(self, annee: int | None) -> pd.DataFrame:
+        return _pooling(self.url, annee)
+
+    def purchase_lines(self, annee: int) -> pd.DataFrame:
+        return _purchase_lines(self.url, int(annee))
+
+    def spending_by_category(self, annee: int | None) -> pd.DataFrame:
+        return _spending_by_category(self.url, annee)
+
+    def measure_levels(self, annee: int, chu: str | None) -> pd.DataFrame:
+        return _measure_levels(self.url, int(annee), chu)
+
+    def measure_statistics(self, annee: int) -> pd.DataFrame:
+        return _measure_statistics(self.url, int(annee))
+
+    def overall_status(self, annee: int | None) -> pd.DataFrame:
+        return _overall_status(self.url, annee)
+
+    def campaign_status(self, annee: int | None) -> pd.DataFrame:
+        return _campaign_status(self.url, annee)
+
+    def received_files(self, annee: int | None) -> pd.DataFrame:
+        return _received_files(self.url, annee)
+
+    def submissions(self) -> pd.DataFrame:
+        from warehouse.submissions import list_submissions
+
+        return list_submissions(_engine(self.url))
+
+    def submission(self, submission_id: int) -> dict | None:
+        from warehouse.submissions import get_submission
+
+        return get_submission(_engine(self.url), submission_id)
+
+
+def scoped(viewer: Viewer) -> ScopedData:
+    """What this viewer may see, over the cached reads: every page reads through it."""
+    from dashboard.context import get_reference
+
+    return ScopedData(
+        viewer,
+        reference=get_reference(),
+        rules=DisclosureRules.from_env(),
+        source=CachedSource(database_url()),
+    )
 
 
 def clear() -> None:
@@ -123,6 +157,8 @@ def clear() -> None:
         _measure_levels,
         _measure_statistics,
         _received_files,
+        _purchase_lines,
+        _campaign_status,
         _freshness,
     ):
         function.clear()
@@ -148,22 +184,6 @@ def select_year(years: list[int], *, key: str) -> int:
     )
 
 
-def mask_peer_figures(
-    viewer: Viewer, df: pd.DataFrame, columns: tuple[str, ...] = PEER_HIDDEN_COLUMNS
-) -> pd.DataFrame:
-    """For a DSI, blank the figures of ``PEER_HIDDEN_COLUMNS`` on its peers' rows (call before
-    ``present``, while the ``chu`` column still holds codes)."""
-    if viewer.sees_all_names or df.empty or "chu" not in df.columns:
-        return df
-    out = df.copy()
-    peers = out["chu"].astype(str) != str(viewer.chu)
-    for column in columns:
-        if column in out.columns:
-            out[column] = out[column].astype("float64")
-            out.loc[peers, column] = float("nan")
-    return out
-
-
 def order_rows(df: pd.DataFrame, *columns: str, label_column: str = "chu") -> pd.DataFrame:
     """Rows of a presented table sorted by ``columns`` then by the shown label, never left in
     the order of the CHU codes: for a DSI, rows in code order (AGA, CAS, FES…) would tell
@@ -176,29 +196,9 @@ def order_rows(df: pd.DataFrame, *columns: str, label_column: str = "chu") -> pd
     return df.sort_values(keys, na_position="last", kind="mergesort").reset_index(drop=True)
 
 
-def sort_label_lists(df: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Within a cell listing several CHUs (« CHU C, CHU A »), sort the labels: the order of
-    the codes they replaced must not show through."""
-    if column not in df.columns:
-        return df
-    out = df.copy()
-    out[column] = [
-        ", ".join(sorted(p.strip() for p in str(v).split(",") if p.strip()))
-        if isinstance(v, str)
-        else v
-        for v in out[column]
-    ]
-    return out
-
-
 def median_of(df: pd.DataFrame, column: str) -> float | None:
     """The alliance median of a KPI (CHUs with a value only); None when nobody has it."""
     if df is None or df.empty or column not in df.columns:
         return None
     values = pd.to_numeric(df[column], errors="coerce").dropna()
     return None if values.empty else float(values.median())
-
-
-def own_label(viewer: Viewer, labels: dict[str, str]) -> str | None:
-    """The viewer's own CHU label (to highlight it in charts), or None."""
-    return labels.get(viewer.chu) if viewer.chu else None

@@ -8,6 +8,7 @@ there is a single definition of how a number looks.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +29,7 @@ __all__ = [
     "PLOTLY_SEPARATORS",
     "THOUSANDS_SEPARATOR",
     "apply_french_layout",
+    "comparison_display",
     "format_delta",
     "format_index",
     "format_integer",
@@ -36,7 +38,9 @@ __all__ = [
     "format_number",
     "format_pct",
     "format_table",
+    "format_value",
     "is_missing",
+    "markdown_text",
 ]
 
 PLOTLY_SEPARATORS = SEPARATORS
@@ -122,3 +126,47 @@ def format_table(df: pd.DataFrame, formats: Mapping[str, str]) -> pd.DataFrame:
             formatter = _FORMATTERS[kind]
             shown[column] = [formatter(v) for v in shown[column]]
     return shown
+
+
+def format_value(value: Any, kind: str) -> str:
+    """One value in one of the ``format_table`` formats (``plain``, ``number``, ``integer``,
+    ``mad``, ``pct``, ``index``)."""
+    return _FORMATTERS[kind](value)
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark (the escaped
+# character is then plain text). Escaping them all also defeats raw HTML (``\\<``), entities
+# (``\\&``), GitHub-style autolinks (``http\\://``, ``www\\.``) and Streamlit's ``:red[...]``
+# and ``:emoji:`` directives.
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def markdown_text(value: Any) -> str:
+    """A value that came from a file or an upload (a file name, a supplier, a comment),
+    ready to be put inside ``st.markdown``/``st.caption``/``st.success``… so that it is shown
+    exactly as written: never a link, an image, a style or a heading. Newlines become
+    spaces (a line break could start a list or a heading)."""
+    text = " ".join(str(value).split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def comparison_display(comparison: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """The French display of a ``ScopedData.comparison`` table: each figure in its own format
+    (``formats``: column of the benchmark → format), « secret statistique » where the
+    statistics of the other CHUs are not published."""
+    from dashboard.scoped import SECRET, STAT_LABELS, rank_text
+
+    rows = []
+    for r in comparison.to_dict("records"):
+        kind = formats.get(r["indicateur"], "number")
+        secret = r["diffusion"] == SECRET
+        row = {
+            "Indicateur": r["libelle"],
+            STAT_LABELS["valeur_chu"]: format_value(r["valeur_chu"], kind),
+            STAT_LABELS["nb_autres_chu"]: format_value(r["nb_autres_chu"], "integer"),
+        }
+        for column in ("mediane_autres", "q1_autres", "q3_autres", "min_autres", "max_autres"):
+            row[STAT_LABELS[column]] = SECRET if secret else format_value(r[column], kind)
+        row["Rang (du plus élevé)"] = rank_text(r) if not pd.isna(r["valeur_chu"]) else "—"
+        rows.append(row)
+    return pd.DataFrame(rows)

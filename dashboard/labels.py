@@ -112,3 +112,32 @@ CHANGE_LABELS = {
     "nouveaux": "Nouveaux fichiers",
     "rangs": "Changements de rang",
 }
+
+
+def confidentiality_rules(min_peers: int, dominance_pct: float) -> str:
+    """The Méthode page's explanation of what each role sees (the rules of
+    ``dashboard.scoped``), in plain French Markdown."""
+    dominance = f"{dominance_pct:g}".replace(".", ",")
+    return (
+        "La direction de l'alliance et l'administrateur voient chaque CHU par son nom.\n\n"
+        "La DSI d'un CHU voit **son établissement par son nom**, et les autres CHU "
+        "**seulement en agrégats** : leur médiane (la valeur du milieu), leurs quartiles "
+        "(un quart des autres CHU est en dessous du 1er, un quart au-dessus du 3e), leur "
+        "minimum et leur maximum, et le rang de son CHU (« 2ᵉ sur 6 »). Aucun autre CHU "
+        "n'est montré seul, ni par son nom, ni par une lettre, sur aucune page, aucun "
+        "graphique, aucun téléchargement.\n\n"
+        "Ces règles sont celles des instituts de statistique avant toute publication :\n\n"
+        f"- **Seuil** : un agrégat n'est publié que s'il porte sur au moins **{min_peers} "
+        "autres CHU** ; sinon la case indique « secret statistique ». Avec un seul autre "
+        "CHU, une moyenne ou une médiane redonnerait exactement ses chiffres.\n"
+        f"- **Dominance** : un agrégat de montants (en dirhams) n'est pas publié si un seul "
+        f"CHU pèse plus de **{dominance} %** du total : le total dirait alors surtout ce que "
+        "dépense ce CHU.\n"
+        "- **Mutualisation** : la DSI ne voit que les achats de son CHU que au moins "
+        f"**{min_peers} CHU** (le sien compris) ont déclarés avec un montant positif, sous "
+        "le nom saisi par son CHU, sans dire quels autres CHU les achètent ; la dépense de "
+        "tous ces CHU suit les deux règles ci-dessus. Les textes saisis par les autres CHU "
+        "(fournisseurs, solutions, libellés, commentaires) ne lui sont jamais montrés.\n"
+        "- **Campagne** : pour les autres CHU, seul le nombre d'établissements dans chaque "
+        "statut (valide, reçu, invalide, manquant) est indiqué."
+    )

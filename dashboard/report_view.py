@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.downloads import table_with_downloads
+from dashboard.formatting import markdown_text
 
 FINDING_COLUMNS = {
     "line": "Ligne",
@@ -50,7 +51,8 @@ def show_report(
     """Verdict, what the file was recognised as, errors then warnings."""
     from expectations.labels import KIND_LABELS
 
-    name = scrub(str(report.get("file") or "fichier"))
+    # The file name is the uploader's text: shown as written, never as a link or an image.
+    name = markdown_text(scrub(str(report.get("file") or "fichier")))
     errors = report.get("errors") or []
     warnings = report.get("warnings") or []
     rows = report.get("rows") or 0
@@ -74,8 +76,8 @@ def show_report(
     kind = report.get("kind")
     facts = [
         f"Type : {KIND_LABELS.get(kind, kind) if kind else 'non reconnu'}",
-        f"CHU : {chu_label or report.get('chu') or 'non reconnu'}",
-        f"Année : {report.get('annee') or 'non reconnue'}",
+        f"CHU : {markdown_text(chu_label or report.get('chu') or 'non reconnu')}",
+        f"Année : {markdown_text(report.get('annee') or 'non reconnue')}",
     ]
     st.caption(" · ".join(facts))
     if errors:

@@ -269,18 +269,25 @@ def test_dsi_of_fes_sees_no_peer_anywhere(
         assert_no_peer(payload, "FES", f"téléchargement de la page {page}")
     if page != "methode":
         assert "CHU Hassan II de Fès" in text  # its own CHU by name
-        assert re.search(r"CHU [A-E](?![\w])", text), "les autres CHU apparaissent sous une lettre"
+    # No peer under a letter either (the letters were re-identified across years).
+    assert not re.search(r"CHU [A-H](?![\w'])", text), "un autre CHU apparaît sous une lettre"
 
 
-def test_dsi_gets_no_peer_amounts_nor_peer_measures(warehouse_url: str) -> None:
+def test_dsi_sees_its_figures_against_the_other_chus_statistics(warehouse_url: str) -> None:
+    """With four or five other CHUs in each campaign of the sample, the FES DSI gets the
+    median, quartiles and range of the others and its rank, but no table with a CHU per row."""
+    from dashboard.scoped import SECRET
+
     at = open_page(logged_in("dsi-fes-test"), "vue_ensemble")
     spends = [m for m in at.metric if m.label == "Dépense SSI"]
-    assert len(spends) == 1  # its own card only; peers show a per-bed figure instead
-    table = next(d.value for d in at.dataframe if "Dépense de sécurité (MAD)" in d.value.columns)
-    peers = table[table["CHU"] != "CHU Hassan II de Fès"]
-    assert len(peers) >= 4
-    assert set(peers["Dépense de sécurité (MAD)"]) == {"—"}
-    assert set(peers[KPI_LABELS["evolution_indice"]]) == {"—"}
+    assert len(spends) == 1  # its own card only
+    rank = next(m for m in at.metric if m.label == "Rang de maturité")
+    assert re.fullmatch(r"\d+(ᵉʳ|ᵉ) sur 6", rank.value)
+    table = next(d.value for d in at.dataframe if "Médiane des autres CHU" in d.value.columns)
+    assert "CHU" not in table.columns
+    index_row = table[table["Indicateur"] == KPI_LABELS["indice_maturite"]].iloc[0]
+    assert index_row["Médiane des autres CHU"] not in ("—", SECRET)
+    assert index_row["Autres CHU (nombre)"] == "5"
 
     at = open_page(at, "maturite")
     assert not exceptions(at)
@@ -288,33 +295,26 @@ def test_dsi_gets_no_peer_amounts_nor_peer_measures(warehouse_url: str) -> None:
     assert not [s for s in at.selectbox if s.key == "maturite_mesures_chu"]
     measures = next(d.value for d in at.dataframe if "Écart à la cible" in d.value.columns)
     assert len(measures) == 104
-    # The trend shows its own line, the median and the alliance range, never a peer's line.
-    trend = _plotly_specs(at)[2]
-    assert {t["name"] for t in trend["data"]} == {
-        "CHU Hassan II de Fès",
-        "Médiane de l'alliance",
-        "Étendue de l'alliance (min–max)",
-    }
+    assert "Niveau moyen de l'alliance" not in measures.columns
+    assert "Médiane des autres CHU" in measures.columns
+    # The trend shows its own line against the other CHUs' median and range only.
+    names = {t.get("name") for spec in _plotly_specs(at) for t in spec["data"]}
+    assert "CHU Hassan II de Fès" in names
+    assert {"Médiane des autres CHU", "Autres CHU : minimum–maximum"} <= names
+    assert "Médiane de l'alliance" not in names
 
 
-def test_dsi_row_order_does_not_follow_the_codes(warehouse_url: str) -> None:
-    """Rows in the order of the codes (AGA, CAS, FES…) would tell which letter is which CHU:
-    presented tables are sorted by a figure, then by the shown label."""
-    at = open_page(logged_in("dsi-fes-test"), "maturite")
-    scores = next(d.value for d in at.dataframe if "Score Gouverner (GV, 0–5)" in d.value.columns)
-    assert scores["CHU"].tolist() == sorted(scores["CHU"])
-
-    at = open_page(at, "vue_ensemble")
-    table = next(d.value for d in at.dataframe if "Rang de maturité" in d.value.columns)
-    ranks = [int(rank) for rank in table["Rang de maturité"]]
-    keys = list(zip(ranks, table["CHU"], strict=True))
-    assert keys == sorted(keys)  # ties (two CHUs ranked 1st) ordered by label
-
-    at = open_page(at, "mutualisation")
-    table = next(d.value for d in at.dataframe if "CHU concernés" in d.value.columns)
-    for cell in table["CHU concernés"]:
-        labels = cell.split(", ")
-        assert labels == sorted(labels)
+def test_dsi_tables_hold_no_row_per_peer(warehouse_url: str) -> None:
+    """Every table a DSI gets is either about its own CHU or one row per figure: a column
+    « CHU » never lists another establishment (nor a letter)."""
+    at = logged_in("dsi-fes-test")
+    for page in ("vue_ensemble", "maturite", "investissements", "mutualisation", "campagne"):
+        at = open_page(at, page)
+        assert not exceptions(at), page
+        for frame in (d.value for d in at.dataframe):
+            for column in ("CHU", "chu", "CHU concernés"):
+                if column in frame.columns:
+                    assert set(frame[column].dropna()) <= {"CHU Hassan II de Fès"}, (page, column)
 
 
 # --- empty warehouse -------------------------------------------------------------------------

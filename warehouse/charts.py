@@ -1,10 +1,16 @@
 """Plotly figures of the benchmark, shared by the dashboard and the HTML report.
 
 Every builder is a pure function of DataFrames: no Streamlit, no database. The
-caller passes data that is already fit to be shown — for a DSI user, peers are
-already anonymised (``dashboard.access.present``) — and the builders only ever
-put the given columns into traces, labels and hover texts, never anything they
-would look up themselves (no name, city or code of an establishment).
+caller passes data that is already fit to be shown — for a DSI user, its own CHU and
+aggregates of the others (``dashboard.scoped``) — and the builders only ever put the
+given columns into traces, labels and hover texts, never anything they would look up
+themselves (no name, city or code of an establishment).
+
+Plotly renders a subset of HTML in every text it draws (``<a href>``, ``<span style>``,
+``<br>``…), and names come from the CHUs' files (a supplier, a solution): every label,
+category, legend name, tick text and hover value goes through :func:`plain`, which turns
+``<``, ``>`` and ``&`` into entities, so that the text is shown as written and never
+becomes a link, a style or a request.
 
 Numbers are French: ``layout.separators`` makes Plotly write ``1 234,5``, and the
 few texts written in Python (annotations, reference lines) go through
@@ -14,6 +20,7 @@ and the dashboard (``dashboard/formatting.py`` builds on it).
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +51,12 @@ MEDIAN_COLOR = "#555555"
 BAND_COLOR = "rgba(0,158,115,0.18)"
 HIGHLIGHT_COLOR = "#D55E00"
 BASE_COLOR = "#0072B2"
+
+
+def plain(value: Any) -> str:
+    """A text as Plotly must receive it to show it literally: ``<``, ``>`` and ``&`` become
+    entities (the one escape of every label of this module)."""
+    return html.escape(str(value), quote=False)
 
 
 def is_missing(value: Any) -> bool:
@@ -113,7 +126,8 @@ def _colors(labels: Sequence[str], highlight: str | None = None) -> list[str]:
 
 
 def _wrap(label: str, width: int = 16) -> str:
-    """A long CHU name on several lines (``<br>``) so that axis labels stay horizontal."""
+    """A long CHU name on several lines (``<br>``) so that axis labels stay horizontal.
+    ``label`` is already :func:`plain`; the ``<br>`` added here are the only tags."""
     lines: list[str] = []
     for word in label.split():
         if lines and len(lines[-1]) + 1 + len(word) <= width:
@@ -160,18 +174,18 @@ def _ranked_bars(
     """One bar per CHU, best first, its value printed above it and in the hover text
     (``value_format`` is a Plotly format such as ``%{y:.2f}``); ``data`` has no nulls."""
     data = _ranked(data, value_column, label_column)
-    labels = data[label_column].astype(str).tolist()
+    labels = [plain(v) for v in data[label_column].astype(str)]
     values = data[value_column].astype(float).tolist()
     fig = go.Figure(
         go.Bar(
             x=labels,
             y=values,
-            marker_color=_colors(labels, highlight),
+            marker_color=_colors(labels, None if highlight is None else plain(highlight)),
             texttemplate=value_format,
             textposition="outside",
-            hovertemplate=f"%{{x}}<br>{value_label} : {value_format}<extra></extra>",
+            hovertemplate=f"%{{x}}<br>{plain(value_label)} : {value_format}<extra></extra>",
             showlegend=False,
-            name=value_label,
+            name=plain(value_label),
         )
     )
     fig.update_xaxes(title="")
@@ -233,10 +247,11 @@ def csf_radar_chart(
     median_scores: Mapping[str, float] | None = None,
     label_column: str = "chu",
     title: str | None = "Maturité par fonction NIST CSF 2.0",
+    median_label: str = "Médiane de l'alliance",
 ) -> go.Figure:
     """One closed polygon per row of ``scores`` (columns ``score_<GV..RC>``) and the median."""
     codes = list(function_names)
-    theta = [f"{function_names[c]} ({c})" for c in codes]
+    theta = [plain(f"{function_names[c]} ({c})") for c in codes]
     columns = [f"score_{c}" for c in codes]
     fig = go.Figure()
     rows = scores if scores is not None and all(c in scores.columns for c in columns) else None
@@ -249,7 +264,7 @@ def csf_radar_chart(
                 go.Scatterpolar(
                     r=values + values[:1],
                     theta=theta + theta[:1],
-                    name=str(row[label_column]),
+                    name=plain(row[label_column]),
                     mode="lines+markers",
                     line={"color": PALETTE[index % len(PALETTE)], "width": 2},
                     hovertemplate="%{fullData.name}<br>%{theta} : %{r:.2f}<extra></extra>",
@@ -263,10 +278,10 @@ def csf_radar_chart(
             go.Scatterpolar(
                 r=values + values[:1],
                 theta=theta + theta[:1],
-                name="Médiane de l'alliance",
+                name=plain(median_label),
                 mode="lines",
                 line={"color": MEDIAN_COLOR, "dash": "dash", "width": 2},
-                hovertemplate="Médiane de l'alliance<br>%{theta} : %{r:.2f}<extra></extra>",
+                hovertemplate="%{fullData.name}<br>%{theta} : %{r:.2f}<extra></extra>",
             )
         )
     if not fig.data:
@@ -290,12 +305,12 @@ def chapter_heatmap(
     columns = [f"score_chapitre_{c}" for c in chapters]
     if df is None or df.empty or any(c not in df.columns for c in columns + [label_column]):
         return empty_figure()
-    labels = df[label_column].astype(str).tolist()
+    labels = [plain(v) for v in df[label_column].astype(str)]
     z = [[None if is_missing(v) else float(v) for v in row] for row in df[columns].to_numpy()]
     if all(v is None for row in z for v in row):
         return empty_figure()
     x = [f"Ch. {c}" for c in chapters]
-    titles = [[chapter_titles[c].capitalize() for c in chapters] for _ in labels]
+    titles = [[plain(chapter_titles[c].capitalize()) for c in chapters] for _ in labels]
     fig = go.Figure(
         go.Heatmap(
             z=z,
@@ -327,6 +342,8 @@ def trend_chart(
     title: str | None = "Évolution de l'indice de maturité",
     value_label: str = "Indice de maturité (0–5)",
     band: pd.DataFrame | None = None,
+    median_label: str = "Médiane de l'alliance",
+    band_label: str = "Étendue de l'alliance (min–max)",
 ) -> go.Figure:
     """A line per label over campaigns, the alliance median (``annee``, ``value``) dashed, and
     optionally the alliance min–max ``band`` (``annee``, ``min``, ``max``) shaded."""
@@ -343,7 +360,7 @@ def trend_chart(
                 mode="lines",
                 fillcolor="rgba(120,120,120,0.15)",
                 line={"width": 0},
-                name="Étendue de l'alliance (min–max)",
+                name=plain(band_label),
                 hoverinfo="skip",
             )
         )
@@ -354,7 +371,7 @@ def trend_chart(
                 x=group["annee"].astype(int).tolist(),
                 y=group[value_column].astype(float).tolist(),
                 mode="lines+markers",
-                name=str(label),
+                name=plain(label),
                 line={"color": PALETTE[index % len(PALETTE)], "width": 2},
                 hovertemplate="%{fullData.name}<br>%{x} : %{y:.2f}<extra></extra>",
             )
@@ -366,9 +383,9 @@ def trend_chart(
                 x=median["annee"].astype(int).tolist(),
                 y=median["value"].astype(float).tolist(),
                 mode="lines+markers",
-                name="Médiane de l'alliance",
+                name=plain(median_label),
                 line={"color": MEDIAN_COLOR, "dash": "dash", "width": 2},
-                hovertemplate="Médiane de l'alliance<br>%{x} : %{y:.2f}<extra></extra>",
+                hovertemplate="%{fullData.name}<br>%{x} : %{y:.2f}<extra></extra>",
             )
         )
     if not fig.data:
@@ -387,7 +404,7 @@ def _short_reference_label(reference: Any) -> str:
         if reference.valeur_min == reference.valeur_max
         else f"{french_number(reference.valeur_min, 0)}–{french_number(reference.valeur_max, 0)} %"
     )
-    return f"{reference.source} ({reference.annee_source}) : {value}"
+    return plain(f"{reference.source} ({reference.annee_source}) : {value}")
 
 
 def ratio_chart(
@@ -492,7 +509,7 @@ def capex_opex_chart(
     if data.empty:
         return empty_figure()
     data = _ranked(data, "part_capex_pct", label_column)
-    labels = data[label_column].astype(str).tolist()
+    labels = [plain(v) for v in data[label_column].astype(str)]
     capex = data["part_capex_pct"].astype(float)
     fig = go.Figure()
     for name, values, color in (
@@ -541,10 +558,10 @@ def category_mix_chart(
     ordered = [c for c in category_labels if c in totals.columns] + [
         c for c in totals.columns if c not in category_labels
     ]
-    labels = [str(x) for x in totals.index]
+    labels = [plain(x) for x in totals.index]
     fig = go.Figure()
     for index, category in enumerate(ordered):
-        name = category_labels.get(category, str(category))
+        name = plain(category_labels.get(category, str(category)))
         value_text = "%{y:.1f} %" if as_share else "%{y:,.0f} MAD"
         fig.add_trace(
             go.Bar(
@@ -572,12 +589,13 @@ def maturity_vs_spend_chart(
     y_column: str = "indice_maturite",
     highlight: str | None = None,
     title: str | None = "Maturité et dépense SSI par lit",
+    medians: tuple[float | None, float | None] | None = None,
 ) -> go.Figure:
     """Scatter of maturity vs spend per bed: up and left = more maturity per dirham."""
     data = _rows_with(df, [label_column, x_column, y_column])
     if data.empty:
         return empty_figure()
-    labels = data[label_column].astype(str).tolist()
+    labels = [plain(v) for v in data[label_column].astype(str)]
     x = data[x_column].astype(float)
     y = data[y_column].astype(float)
     fig = go.Figure(
@@ -587,7 +605,10 @@ def maturity_vs_spend_chart(
             text=labels,
             mode="markers+text",
             textposition="top center",
-            marker={"size": 14, "color": _colors(labels, highlight)},
+            marker={
+                "size": 14,
+                "color": _colors(labels, None if highlight is None else plain(highlight)),
+            },
             hovertemplate=(
                 "%{text}<br>Dépense SSI par lit : %{x:,.0f} MAD"
                 "<br>Indice de maturité : %{y:.2f}<extra></extra>"
@@ -595,14 +616,19 @@ def maturity_vs_spend_chart(
             showlegend=False,
         )
     )
-    fig.add_vline(x=float(x.median()), line_dash="dot", line_color=MEDIAN_COLOR)
-    fig.add_hline(
-        y=float(y.median()),
-        line_dash="dot",
-        line_color=MEDIAN_COLOR,
-        annotation_text="médianes",
-        annotation_position="bottom right",
-    )
+    # A DSI's chart holds its own point only: the medians (of the other CHUs) come apart.
+    median_x = float(x.median()) if medians is None else medians[0]
+    median_y = float(y.median()) if medians is None else medians[1]
+    if not is_missing(median_x):
+        fig.add_vline(x=float(median_x), line_dash="dot", line_color=MEDIAN_COLOR)
+    if not is_missing(median_y):
+        fig.add_hline(
+            y=float(median_y),
+            line_dash="dot",
+            line_color=MEDIAN_COLOR,
+            annotation_text="médianes",
+            annotation_position="bottom right",
+        )
     fig.update_xaxes(title="Dépense SSI par lit (MAD)", tickformat=",.0f", rangemode="tozero")
     fig.update_yaxes(title="Indice de maturité (0–5)", range=[0, 5.2])
     return apply_french_layout(fig, title=title, height=460)
@@ -630,10 +656,12 @@ def pooling_chart(
     fig = go.Figure()
     for index, (kind, group) in enumerate(data.groupby("type", sort=True)):
         name = POOLING_TYPE_LABELS.get(str(kind), str(kind))
-        chus = group["chus"].map(lambda v: ", ".join(v) if isinstance(v, list | tuple) else str(v))
+        chus = group["chus"].map(
+            lambda v: plain(", ".join(v) if isinstance(v, list | tuple) else str(v))
+        )
         fig.add_trace(
             go.Bar(
-                y=[f"{n} ({name.lower()})" for n in group["nom"].astype(str)],
+                y=[plain(f"{n} ({name.lower()})") for n in group["nom"].astype(str)],
                 x=group["economie_estimee_mad"].astype(float).tolist(),
                 orientation="h",
                 name=name,
@@ -654,7 +682,7 @@ def pooling_chart(
             )
         )
     order = [
-        f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})"
+        plain(f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})")
         for n, t in zip(data["nom"], data["type"], strict=True)
     ]
     fig.update_yaxes(categoryorder="array", categoryarray=order, title="")
@@ -662,3 +690,176 @@ def pooling_chart(
     return apply_french_layout(
         fig, title=title, height=max(320, 80 + 32 * len(data)), legend_title="Type"
     )
+
+
+def own_pooling_chart(
+    df: pd.DataFrame,
+    *,
+    top: int = 15,
+    title: str | None = "Vos achats partagés avec d'autres CHU",
+) -> go.Figure:
+    """A DSI's pooling: horizontal bars of its own spend (``montant_chu_mad``) on the items
+    that other CHUs buy too; the hover gives the number of CHUs and the total of every CHU
+    when it is published (``total_mad``), else « secret statistique »."""
+    data = _rows_with(df, ["type", "nom", "nb_chu", "montant_chu_mad"])
+    if data.empty:
+        return empty_figure("Aucun achat partagé publiable.")
+    data = data.sort_values(["montant_chu_mad", "nom"], ascending=[False, True]).head(top)
+    data = data.iloc[::-1]
+    fig = go.Figure()
+    for index, (kind, group) in enumerate(data.groupby("type", sort=True)):
+        name = POOLING_TYPE_LABELS.get(str(kind), str(kind))
+        totals = [
+            "secret statistique" if is_missing(v) else f"{french_number(v, 0)} MAD"
+            for v in group.get("total_mad", pd.Series([None] * len(group)))
+        ]
+        fig.add_trace(
+            go.Bar(
+                y=[plain(f"{n} ({name.lower()})") for n in group["nom"].astype(str)],
+                x=group["montant_chu_mad"].astype(float).tolist(),
+                orientation="h",
+                name=name,
+                marker_color=PALETTE[index % len(PALETTE)],
+                customdata=list(zip(group["nb_chu"].astype(int), totals, strict=True)),
+                hovertemplate=(
+                    "%{y}<br>Votre dépense : %{x:,.0f} MAD"
+                    "<br>Acheté par %{customdata[0]} CHU"
+                    "<br>Dépense de tous ces CHU : %{customdata[1]}<extra></extra>"
+                ),
+            )
+        )
+    order = [
+        plain(f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})")
+        for n, t in zip(data["nom"], data["type"], strict=True)
+    ]
+    fig.update_yaxes(categoryorder="array", categoryarray=order, title="")
+    fig.update_xaxes(title="Dépense de votre CHU (MAD)", tickformat=",.0f")
+    return apply_french_layout(
+        fig, title=title, height=max(320, 80 + 32 * len(data)), legend_title="Type"
+    )
+
+
+# --- A DSI's CHU against the other CHUs ----------------------------------------------------
+
+OWN_LABEL = "Votre CHU"
+PEER_MEDIAN_LABEL = "Médiane des autres CHU"
+PEER_QUARTILES_LABEL = "Autres CHU : 1er–3e quartile"
+PEER_RANGE_LABEL = "Autres CHU : minimum–maximum"
+SECRET_LABEL = "secret statistique"
+
+
+def peer_position_chart(
+    df: pd.DataFrame,
+    *,
+    label_column: str = "libelle",
+    title: str | None = None,
+    value_label: str = "",
+    decimals: int = 2,
+    suffix: str = "",
+    value_range: Sequence[float] | None = None,
+    references: Sequence[Any] = (),
+) -> go.Figure:
+    """One row per figure (``label_column``): the other CHUs' minimum–maximum as a thin bar,
+    their quartiles as a thick one, their median as a tick, and the viewer's own value
+    (``valeur_chu``) as a diamond. A row whose statistics are secret (``diffusion``) says
+    « secret statistique » in its label and draws the own value only. Columns: those of
+    ``dashboard.scoped.ScopedData.comparison``. ``references`` (published figures) are
+    drawn as vertical lines or bands, as in :func:`ratio_chart`."""
+    if df is None or df.empty or label_column not in df.columns:
+        return empty_figure()
+    data = df.reset_index(drop=True)
+    secret = data.get("diffusion", pd.Series([""] * len(data))).eq(SECRET_LABEL)
+    labels = [
+        plain(f"{label} ({SECRET_LABEL})" if is_secret else str(label))
+        for label, is_secret in zip(data[label_column], secret, strict=True)
+    ]
+
+    def column(name: str) -> list[float | None]:
+        if name not in data.columns:
+            return [None] * len(data)
+        return [None if is_missing(v) else float(v) for v in data[name]]
+
+    low, high = column("min_autres"), column("max_autres")
+    q1, q3, median, own = (
+        column("q1_autres"),
+        column("q3_autres"),
+        column("mediane_autres"),
+        column("valeur_chu"),
+    )
+    number = f":,.{decimals}f"
+    fig = go.Figure()
+    for name, start, end, width, color in (
+        (PEER_RANGE_LABEL, low, high, 0.12, "rgba(85,85,85,0.55)"),
+        (PEER_QUARTILES_LABEL, q1, q3, 0.5, "rgba(0,114,178,0.35)"),
+    ):
+        rows = [i for i in range(len(data)) if start[i] is not None and end[i] is not None]
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Bar(
+                y=[labels[i] for i in rows],
+                x=[end[i] - start[i] for i in rows],
+                base=[start[i] for i in rows],
+                customdata=[[start[i], end[i]] for i in rows],
+                orientation="h",
+                width=width,
+                marker_color=color,
+                name=plain(name),
+                hovertemplate=(
+                    f"%{{y}}<br>{plain(name)} : %{{customdata[0]{number}}}{suffix} à "
+                    f"%{{customdata[1]{number}}}{suffix}<extra></extra>"
+                ),
+            )
+        )
+    for name, values, marker in (
+        (
+            PEER_MEDIAN_LABEL,
+            median,
+            {"symbol": "line-ns-open", "size": 22, "color": MEDIAN_COLOR, "line": {"width": 3}},
+        ),
+        (OWN_LABEL, own, {"symbol": "diamond", "size": 14, "color": HIGHLIGHT_COLOR}),
+    ):
+        rows = [i for i in range(len(data)) if values[i] is not None]
+        if not rows:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                y=[labels[i] for i in rows],
+                x=[values[i] for i in rows],
+                mode="markers",
+                marker=marker,
+                name=plain(name),
+                hovertemplate=f"%{{y}}<br>{plain(name)} : %{{x{number}}}{suffix}<extra></extra>",
+            )
+        )
+    if not fig.data:
+        return empty_figure("Aucune valeur publiable pour votre CHU ni pour les autres CHU.")
+    for reference in references:
+        if reference.valeur_min == reference.valeur_max:
+            fig.add_vline(x=float(reference.valeur_min), line_dash="dash", line_color=MEDIAN_COLOR)
+            entry = go.Scatter(
+                x=[None], y=[None], mode="lines", line={"color": MEDIAN_COLOR, "dash": "dash"}
+            )
+        else:
+            fig.add_vrect(
+                x0=float(reference.valeur_min),
+                x1=float(reference.valeur_max),
+                fillcolor=BAND_COLOR,
+                line_width=0,
+                layer="below",
+            )
+            entry = go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": BAND_COLOR},
+            )
+        fig.add_trace(
+            entry.update(name=_short_reference_label(reference), showlegend=True, hoverinfo="skip")
+        )
+    fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.25})
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title="", automargin=True)
+    fig.update_xaxes(title=plain(value_label), tickformat=f",.{min(decimals, 2)}f")
+    if value_range is not None:
+        fig.update_xaxes(range=list(value_range))
+    return apply_french_layout(fig, title=title, height=max(260, 140 + 44 * len(data)))

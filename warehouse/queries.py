@@ -49,6 +49,7 @@ MEASURE_STATISTICS_COLUMNS = [
     "nb_niveau3",
 ]
 RECEIVED_FILES_COLUMNS = ["chu", "annee", "kind", "nb_valides", "nb_rejetes", "dernier_envoi"]
+PURCHASE_LINE_COLUMNS = ["chu", "annee", "fournisseur", "solution", "montant_mad"]
 
 
 def _frame(
@@ -115,6 +116,23 @@ def spending_by_category(bind: Bind, annee: int | None = None) -> pd.DataFrame:
         floats=("montant_mad",),
         ints=("annee", "nb_lignes"),
     )
+
+
+def purchase_lines(bind: Bind, annee: int) -> pd.DataFrame:
+    """The spending lines of current files that name a supplier or a solution, for the
+    viewer-scoped pooling (``dashboard.scoped``): it counts CHUs on lines of a positive
+    amount only, which the stored pooling table cannot tell."""
+    t = spending_lines
+    query = (
+        sa.select(t.c.chu, t.c.annee, t.c.fournisseur, t.c.solution, t.c.montant_mad)
+        .where(
+            _current(t),
+            t.c.annee == int(annee),
+            sa.or_(t.c.fournisseur.is_not(None), t.c.solution.is_not(None)),
+        )
+        .order_by(t.c.chu, t.c.line)
+    )
+    return _frame(bind, query, PURCHASE_LINE_COLUMNS, floats=("montant_mad",), ints=("annee",))
 
 
 def measure_levels(bind: Bind, annee: int, chu: str | None = None) -> pd.DataFrame:

@@ -1,6 +1,6 @@
 """Campagne et qualité: who has sent what, which files were accepted, and why the others were
-refused (DESIGN §4, §8). A DSI sees its own submissions in full and its peers only as an
-anonymised status (letters of the year, no file names, no senders, no dates)."""
+refused (DESIGN §4, §8). A DSI sees its own submissions in full and the other CHUs only as
+counts per status (no row, no label, no file name, sender or date)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.access import Viewer, anonymize_text, chu_labels, page_roles, present, require_role
-from dashboard.context import get_engine, get_reference
+from dashboard import data
+from dashboard.access import Viewer, chu_labels, page_roles, present, require_role
+from dashboard.context import get_reference
 from dashboard.downloads import table_with_downloads
+from dashboard.formatting import markdown_text
 from dashboard.report_view import show_report
+from dashboard.scoped import ScopedData
+from warehouse.charts import plain
 
 STATUS_ORDER = ("manquant", "invalide", "recu", "valide")
 STATUS_COLOURS = {
@@ -46,36 +50,20 @@ def _local_time(series: pd.Series) -> pd.Series:
     return moments.dt.strftime("%d/%m/%Y %H:%M").fillna("—")
 
 
-def _row_order(viewer: Viewer, labels: list[str], own_label: str | None) -> list[str]:
-    """Own CHU first for a DSI, then the others in label order (registry order otherwise)."""
-    if viewer.sees_all_names:
-        return labels
-    rest = sorted(label for label in labels if label != own_label)
-    return ([own_label] if own_label in labels else []) + rest
-
-
-def status_figure(viewer: Viewer, overall: pd.DataFrame) -> go.Figure | None:
-    """CHU × year heatmap of the overall status; a DSI's peers are letters of each year
-    (a row « CHU A » is not the same CHU from one year to the next)."""
+def status_figure(
+    viewer: Viewer, overall: pd.DataFrame, years: list[int] | None = None
+) -> go.Figure | None:
+    """CHU × year heatmap of the overall status (``overall``: what the viewer may see, i.e.
+    its own row for a DSI), in registry order."""
     if overall.empty:
         return None
     reference = get_reference()
-    years = sorted(int(y) for y in overall["annee"].unique())
-    if not viewer.sees_all_names:
-        # Peers' letters are drawn again each year: a row across years would mix different
-        # establishments. A DSI sees its own row here and the peers as counts (peer_counts).
-        overall = overall[overall["chu"] == viewer.chu]
-        if overall.empty:
-            return None
+    years = years or sorted(int(y) for y in overall["annee"].unique())
     shown = present(viewer, overall[["chu", "annee", "status"]])
-    registry_labels = chu_labels(viewer, reference.chu_codes, None)
-    own_label = registry_labels.get(viewer.chu) if viewer.chu else None
-    if viewer.sees_all_names:
-        ordered = [registry_labels[c] for c in reference.chu_codes]
-        ordered += sorted(set(shown["chu"]) - set(ordered))
-        ordered = [label for label in ordered if label in set(shown["chu"])]
-    else:
-        ordered = _row_order(viewer, sorted(set(shown["chu"])), own_label)
+    codes = [c for c in reference.chu_codes if c in set(overall["chu"])]
+    registry_labels = chu_labels(viewer, codes)
+    ordered = [registry_labels[c] for c in codes]
+    ordered += sorted(set(shown["chu"]) - set(ordered))
     grid = shown.pivot_table(index="chu", columns="annee", values="status", aggfunc="first")
     grid = grid.reindex(index=ordered, columns=years)
     codes = {status: index for index, status in enumerate(STATUS_ORDER)}
@@ -92,7 +80,7 @@ def status_figure(viewer: Viewer, overall: pd.DataFrame) -> go.Figure | None:
         go.Heatmap(
             z=z,
             x=[str(y) for y in years],
-            y=list(grid.index),
+            y=[plain(label) for label in grid.index],
             text=text,
             texttemplate="%{text}",
             hovertemplate="%{y} — %{x} : %{text}<extra></extra>",
@@ -113,73 +101,68 @@ def status_figure(viewer: Viewer, overall: pd.DataFrame) -> go.Figure | None:
     return figure
 
 
-def peer_counts(viewer: Viewer, overall: pd.DataFrame) -> pd.DataFrame:
-    """For a DSI: how many other CHUs are in each status, per year (no letter, no row)."""
-    peers = overall[overall["chu"] != viewer.chu]
-    if peers.empty:
+def peer_counts(scoped: ScopedData) -> pd.DataFrame:
+    """For a DSI: how many other CHUs are in each status, per year (no label, no row)."""
+    counts = scoped.peer_status_counts()
+    if counts.empty:
         return pd.DataFrame()
-    counts = pd.crosstab(peers["annee"].astype(int), peers["status"])
-    counts = counts.reindex(columns=[s for s in reversed(STATUS_ORDER)], fill_value=0)
-    counts.columns = [_status_label(s) for s in counts.columns]
-    counts.index.name = "Année"
-    return counts.reset_index()
+    table = counts.pivot_table(index="annee", columns="status", values="nb_chu", fill_value=0)
+    table = table.reindex(columns=list(reversed(STATUS_ORDER)), fill_value=0).astype(int)
+    table.columns = [_status_label(s) for s in table.columns]
+    table.index.name = "Année"
+    return table.reset_index()
 
 
-def _detail_by_kind(viewer: Viewer, annee: int) -> pd.DataFrame:
+def _detail_by_kind(scoped: ScopedData, annee: int) -> pd.DataFrame:
     from expectations.labels import KIND_LABELS
-    from warehouse.reads import read_campaign_status
 
-    status = read_campaign_status(get_engine(), annee=annee)
+    viewer = scoped.viewer
+    status = scoped.kind_status(annee)
     if status.empty:
         return pd.DataFrame()
     shown = present(viewer, status[["chu", "annee", "kind", "status"]])
     shown["status"] = shown["status"].map(_status_label)
     shown["kind"] = shown["kind"].map(lambda k: KIND_LABELS.get(k, k))
     table = shown.pivot_table(index="chu", columns="kind", values="status", aggfunc="first")
-    registry = chu_labels(viewer, get_reference().chu_codes, annee)
-    own_label = registry.get(viewer.chu) if viewer.chu else None
-    if viewer.sees_all_names:
-        order = [registry[c] for c in get_reference().chu_codes if registry[c] in table.index]
-        order += sorted(set(table.index) - set(order))
-    else:
-        order = _row_order(viewer, list(table.index), own_label)
+    codes = [c for c in get_reference().chu_codes if c in set(status["chu"])]
+    registry = chu_labels(viewer, codes)
+    order = [registry[c] for c in codes if registry[c] in table.index]
+    order += sorted(set(table.index) - set(order))
     table = table.reindex(order)
     table.index.name = "CHU"
     table.columns.name = None
     return table.reset_index()
 
 
-def visible_submissions(viewer: Viewer) -> pd.DataFrame:
-    """The submissions this viewer may list: all for alliance/admin; for a DSI, those its CHU
-    sent, and those about its CHU that came through no CHU account (CLI, drop folder)."""
-    from warehouse.submissions import list_submissions
-
-    subs = list_submissions(get_engine())
-    if viewer.sees_all_names or subs.empty:
-        return subs
-    sender_chu = subs["sender_chu"].astype("string")
-    about = subs["chu"].astype("string")
-    own = sender_chu.eq(viewer.chu).fillna(False) | (
-        about.eq(viewer.chu).fillna(False) & sender_chu.isna()
-    )
-    return subs[own]
-
-
-def _submissions_table(viewer: Viewer, subs: pd.DataFrame) -> pd.DataFrame:
+def _peer_kinds(scoped: ScopedData, annee: int) -> pd.DataFrame:
+    """For a DSI: per file kind, how many other CHUs are in each status."""
     from expectations.labels import KIND_LABELS
 
-    reference = get_reference()
-    names = chu_labels(viewer, [c for c in subs["chu"].dropna().unique()], None)
+    counts = scoped.peer_kind_counts(annee)
+    if counts.empty:
+        return pd.DataFrame()
+    table = counts.pivot_table(index="kind", columns="status", values="nb_chu", fill_value=0)
+    table = table.astype(int)
+    table.columns = [_status_label(s) for s in table.columns]
+    table.index = [KIND_LABELS.get(k, k) for k in table.index]
+    table.index.name = "Type de fichier"
+    return table.reset_index()
+
+
+def _submissions_table(scoped: ScopedData, subs: pd.DataFrame) -> pd.DataFrame:
+    from expectations.labels import KIND_LABELS
+
+    viewer = scoped.viewer
 
     def chu_name(code: Any) -> str:
         if code is None or pd.isna(code):
             return "non reconnu"
         if not viewer.sees_all_names and code != viewer.chu:
-            # A DSI's own file about another CHU (refused): no letter, it would tell which.
+            # A DSI's own file about another CHU (refused): never that CHU's name.
             return "autre CHU"
-        return names.get(code) or reference.establishments.get(code, code)
+        return scoped.name(code)
 
-    scrub = (lambda t: t) if viewer.sees_all_names else (lambda t: anonymize_text(viewer, t))
+    scrub = scoped.scrub
     table = pd.DataFrame(
         {
             "N°": subs["id"].astype("Int64"),
@@ -204,11 +187,9 @@ def _submissions_table(viewer: Viewer, subs: pd.DataFrame) -> pd.DataFrame:
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("campagne"))
     from expectations.labels import STATUS_LABELS
-    from warehouse.reads import read_overall_status
-    from warehouse.submissions import get_submission
 
     st.title("Campagne et qualité des données")
-    engine = get_engine()
+    scoped = data.scoped(viewer)
 
     st.subheader("Avancement de la campagne")
     legend = " · ".join(
@@ -220,36 +201,50 @@ def render(viewer: Viewer) -> None:
         "Reçu : une partie seulement ; Invalide : un fichier refusé sans version valide ; "
         "Manquant : rien reçu. Case vide : l'établissement ne participait pas encore."
     )
-    overall = read_overall_status(engine)
-    figure = status_figure(viewer, overall)
+    if scoped.sees_names:
+        overall = scoped.named_overall_status()
+        years = sorted(int(y) for y in overall["annee"].unique()) if not overall.empty else []
+        figure = status_figure(viewer, overall)
+    else:
+        overall = scoped.own_status()
+        counts = scoped.peer_status_counts()
+        years = sorted({*overall["annee"].astype(int), *counts["annee"].astype(int)})
+        figure = status_figure(viewer, overall, years)
     if figure is None:
-        st.info("Aucune campagne à afficher : l'entrepôt est vide.")
+        st.info(
+            "Aucune campagne à afficher : l'entrepôt est vide."
+            if not years
+            else "Aucun fichier de votre CHU n'a encore été reçu."
+        )
     else:
         st.plotly_chart(figure, config={"displayModeBar": False}, key="statut-campagne")
-    if not viewer.sees_all_names and not overall.empty:
+    if not scoped.sees_names and years:
         st.markdown("**Les autres CHU de l'alliance** (nombre d'établissements par statut)")
-        table_with_downloads(peer_counts(viewer, overall), "statut_autres_chu", key="pairs")
+        table_with_downloads(peer_counts(scoped), "statut_autres_chu", key="pairs")
         st.caption(
-            "Dans le détail par année, les autres CHU sont désignés par une lettre tirée pour "
-            "chaque année : « CHU A » n'est pas forcément le même établissement d'une année à "
-            "l'autre."
+            "Les autres CHU ne sont désignés ni par leur nom ni par une lettre : seul le nombre "
+            "d'établissements dans chaque statut est indiqué."
         )
 
-    years = sorted(int(y) for y in overall["annee"].unique()) if not overall.empty else []
     if years:
         annee = st.selectbox(
             "Détail par type de fichier — année", years, index=len(years) - 1, key="campagne_annee"
         )
         table_with_downloads(
-            _detail_by_kind(viewer, int(annee)), f"statut_par_type_{annee}", key="detail-types"
+            _detail_by_kind(scoped, int(annee)), f"statut_par_type_{annee}", key="detail-types"
         )
+        if not scoped.sees_names:
+            st.markdown("**Les autres CHU, par type de fichier** (nombre d'établissements)")
+            table_with_downloads(
+                _peer_kinds(scoped, int(annee)), f"statut_autres_chu_{annee}", key="pairs-types"
+            )
 
     st.subheader("Fichiers reçus" if viewer.sees_all_names else "Fichiers de votre CHU")
-    subs = visible_submissions(viewer)
+    subs = scoped.submissions()
     if subs.empty:
         st.info("Aucun fichier reçu pour l'instant.")
         return
-    table = _submissions_table(viewer, subs)
+    table = _submissions_table(scoped, subs)
     table_with_downloads(table, "fichiers_recus", key="soumissions")
 
     st.subheader("Rapport de validation d'un fichier")
@@ -262,23 +257,22 @@ def render(viewer: Viewer) -> None:
         format_func=lambda i: f"n° {i} — {labels[i]} ({statuses[i]})",
         key="campagne_soumission",
     )
-    # The id comes from the browser: check again that this viewer may read it.
-    if chosen is None or int(chosen) not in set(subs["id"].astype(int)):
+    # The id comes from the browser: ScopedData checks again that this viewer may read it.
+    submission = None if chosen is None else scoped.submission(int(chosen))
+    if submission is None:
         st.error("Ce fichier n'est pas accessible avec votre profil.")
         return
-    submission = get_submission(engine, int(chosen))
-    if submission is None:
-        st.error("Fichier introuvable.")
-        return
-    scrub = (lambda t: t) if viewer.sees_all_names else (lambda t: anonymize_text(viewer, t))
     code = submission.get("chu")
     chu_label = (
-        chu_labels(viewer, [code], None)[code]
+        scoped.name(code)
         if code and (viewer.sees_all_names or code == viewer.chu)
         else ("autre CHU" if code else None)
     )
+    channel = CHANNEL_LABELS.get(submission["channel"], submission["channel"])
     st.caption(
-        f"Reçu par {CHANNEL_LABELS.get(submission['channel'], submission['channel'])}, "
-        f"expéditeur {submission['sender']}, statut « {_status_label(submission['status'])} »."
+        f"Reçu par {markdown_text(channel)}, expéditeur {markdown_text(submission['sender'])}, "
+        f"statut « {_status_label(submission['status'])} »."
     )
-    show_report(submission["report"], scrub=scrub, chu_label=chu_label, key="campagne-rapport")
+    show_report(
+        submission["report"], scrub=scoped.scrub, chu_label=chu_label, key="campagne-rapport"
+    )

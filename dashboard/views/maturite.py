@@ -1,10 +1,12 @@
 """Maturité: radar per NIST CSF function against the alliance median, heatmap CHU × DNSSI
 chapter, trend over campaigns, and the measure-level view with the gap to target.
 
-A DSI gets the measure-level view of its own CHU only (with the alliance's mean per
-measure): 104 answers and their free-text comments are a fingerprint of an establishment
-(a comment naming a project, a supplier or a building identifies it better than any code),
-so peers' answers are shown only in aggregates.
+A DSI sees its own CHU against the other CHUs' median, quartiles and range only
+(``dashboard.scoped``): its scores with the peers' median on the radar, its chapter scores
+against the peers' quartiles, its own line over the campaigns against the peers' median and
+range, and its own answers with the peers' median and quartiles per measure — each
+aggregate published only over enough other CHUs (« secret statistique » otherwise). A
+mean per measure over two CHUs would give the peer's 104 levels back.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dashboard import data
 from dashboard.access import Viewer, chu_labels, page_roles, present, require_role
 from dashboard.context import get_reference
 from dashboard.downloads import table_with_downloads
-from dashboard.formatting import format_index, format_table
+from dashboard.formatting import comparison_display, format_index, format_table
 from dashboard.labels import (
     FORMULAS,
     KPI_LABELS,
@@ -25,10 +27,20 @@ from dashboard.labels import (
     NO_DATA,
     NOT_APPLICABLE_LABEL,
 )
+from dashboard.scoped import SECRET, STAT_LABELS, ScopedData
 from expectations.reference import CSF_FUNCTIONS
-from warehouse.charts import chapter_heatmap, csf_radar_chart, trend_chart
+from warehouse.charts import (
+    PEER_MEDIAN_LABEL,
+    PEER_RANGE_LABEL,
+    chapter_heatmap,
+    csf_radar_chart,
+    peer_position_chart,
+    trend_chart,
+)
 
 SCORE_COLUMNS = [f"score_{f}" for f in CSF_FUNCTIONS]
+# The other CHUs' statistics per measure that a DSI gets next to its own answers.
+PEER_MEASURE_COLUMNS = ["nb_autres_chu", "mediane_autres", "q1_autres", "q3_autres", "diffusion"]
 
 
 def _radar(viewer: Viewer, current: pd.DataFrame, labels: dict[str, str]) -> None:
@@ -36,8 +48,7 @@ def _radar(viewer: Viewer, current: pd.DataFrame, labels: dict[str, str]) -> Non
     names = reference.csf_function_names()
     shown = data.order_rows(present(viewer, current))
     options = shown["chu"].astype(str).tolist()
-    own = data.own_label(viewer, labels)
-    default = [own] if own in options else options[:3]
+    default = options[:3]
     chosen = st.multiselect(
         "CHU à comparer", options=options, default=default, key="maturite_radar_chu"
     )
@@ -77,25 +88,10 @@ def _trend(viewer: Viewer, everything: pd.DataFrame) -> None:
     values = everything.dropna(subset=["indice_maturite"])
     by_year = values.groupby("annee")["indice_maturite"]
     median = by_year.median().rename("value").reset_index()
-    if viewer.sees_all_names:
-        lines = present(viewer, values[["chu", "annee", "indice_maturite"]])
-        band = None
-    else:
-        # Peers' letters change every year: one line per peer would follow them across
-        # campaigns. A DSI sees its own line against the alliance median and range.
-        lines = present(
-            viewer, values.loc[values["chu"] == viewer.chu, ["chu", "annee", "indice_maturite"]]
-        )
-        band = pd.DataFrame(
-            {"annee": by_year.min().index, "min": by_year.min().values, "max": by_year.max().values}
-        )
-        st.caption(
-            "Votre CHU face à la médiane et à l'étendue (minimum–maximum) de l'alliance : "
-            "les autres CHU ne sont pas suivis d'une campagne à l'autre."
-        )
+    lines = present(viewer, values[["chu", "annee", "indice_maturite"]])
     if values["annee"].nunique() < 2:
         st.info("Une seule campagne consolidée : l'évolution apparaîtra avec la suivante.")
-    st.plotly_chart(trend_chart(lines, median=median, band=band, title=None), key="maturite_trend")
+    st.plotly_chart(trend_chart(lines, median=median, title=None), key="maturite_trend")
     table = lines.pivot_table(index="chu", columns="annee", values="indice_maturite")
     table.columns = [str(c) for c in table.columns]
     table = table.reset_index()
@@ -109,7 +105,10 @@ def _trend(viewer: Viewer, everything: pd.DataFrame) -> None:
     )
 
 
-def _measures_frame(annee: int, levels: pd.DataFrame, stats: pd.DataFrame) -> pd.DataFrame:
+def _measures_frame(annee: int, levels: pd.DataFrame, stats: pd.DataFrame | None) -> pd.DataFrame:
+    """The referential's measures with one CHU's answers, and either the alliance's mean per
+    measure (``stats``, alliance and admin) or the other CHUs' statistics already in
+    ``levels`` (a DSI: ``ScopedData.measures``)."""
     reference = get_reference()
     names = reference.csf_function_names()
     measures = pd.DataFrame(
@@ -129,13 +128,17 @@ def _measures_frame(annee: int, levels: pd.DataFrame, stats: pd.DataFrame) -> pd
         on="mesure_id",
         how="left",
     )
-    frame = frame.merge(
-        stats[["mesure_id", "niveau_moyen"]].rename(
-            columns={"niveau_moyen": "niveau_moyen_alliance"}
-        ),
-        on="mesure_id",
-        how="left",
-    )
+    peer_columns = [c for c in PEER_MEASURE_COLUMNS if c in levels.columns]
+    if stats is not None:
+        frame = frame.merge(
+            stats[["mesure_id", "niveau_moyen"]].rename(
+                columns={"niveau_moyen": "niveau_moyen_alliance"}
+            ),
+            on="mesure_id",
+            how="left",
+        )
+    elif peer_columns:
+        frame = frame.merge(levels[["mesure_id", *peer_columns]], on="mesure_id", how="left")
     frame["libelle_niveau"] = [
         NOT_APPLICABLE_LABEL if pd.isna(n) else LEVEL_LABELS.get(int(n), str(n))
         for n in frame["niveau"]
@@ -146,25 +149,28 @@ def _measures_frame(annee: int, levels: pd.DataFrame, stats: pd.DataFrame) -> pd
 
 
 def _measure_view(
-    viewer: Viewer, current: pd.DataFrame, annee: int, labels: dict[str, str]
+    scoped: ScopedData, current: pd.DataFrame, annee: int, labels: dict[str, str]
 ) -> None:
-    if viewer.sees_all_names:
+    viewer = scoped.viewer
+    if scoped.sees_names:
         codes = current["chu"].astype(str).tolist()
         by_label = {labels[c]: c for c in sorted(codes, key=labels.__getitem__)}
         chosen_label = st.selectbox("CHU", options=list(by_label), key="maturite_mesures_chu")
         code = by_label[chosen_label]
+        levels = scoped.named_measure_levels(annee, code)
+        stats = scoped.named_measure_statistics(annee)
     else:
-        code = viewer.chu
         st.caption(
-            "Le détail mesure par mesure n'est ouvert que pour votre CHU : les réponses et "
-            "commentaires des autres CHU ne sont visibles qu'agrégés (niveau moyen de "
-            "l'alliance)."
+            "Le détail mesure par mesure n'est ouvert que pour votre CHU, face à la médiane et "
+            "aux quartiles des niveaux des autres CHU (publiés seulement quand au moins "
+            f"{scoped.rules.min_peers} autres CHU ont évalué la mesure)."
         )
-    levels = data.measure_levels(annee, code)
+        levels = scoped.measures(annee)
+        stats = None
     if levels.empty:
         st.info(f"Pas d'auto-évaluation de maturité consolidée pour ce CHU en {annee}.")
         return
-    frame = _measures_frame(annee, levels, data.measure_statistics(annee))
+    frame = _measures_frame(annee, levels, stats)
 
     titles = get_reference().chapter_titles(annee)
     left, middle, right = st.columns(3)
@@ -199,6 +205,11 @@ def _measure_view(
         f"{int((frame['ecart_cible'].fillna(0) > 0).sum())} sous la cible."
     )
     shown = present(viewer, frame)
+    peer_columns = (
+        ["niveau_moyen_alliance"]
+        if scoped.sees_names
+        else [c for c in PEER_MEASURE_COLUMNS if c in shown.columns]
+    )
     columns = [
         "mesure_id",
         "titre",
@@ -209,7 +220,7 @@ def _measure_view(
         "libelle_niveau",
         "cible",
         "ecart_cible",
-        "niveau_moyen_alliance",
+        *peer_columns,
         "commentaire",
     ]
     table = shown[["chu", "annee", *columns]]
@@ -220,25 +231,144 @@ def _measure_view(
             "cible": "integer",
             "ecart_cible": "integer",
             "niveau_moyen_alliance": "index",
+            "nb_autres_chu": "integer",
+            "mediane_autres": "number",
+            "q1_autres": "number",
+            "q3_autres": "number",
         },
     )
+    if "diffusion" in shown.columns:
+        secret = shown["diffusion"].eq(SECRET).to_numpy()
+        for column in ("mediane_autres", "q1_autres", "q3_autres"):
+            display.loc[secret, column] = SECRET
+        display = display.drop(columns=["diffusion"])
     table_with_downloads(
         table,
         f"mesures_{annee}",
         key="maturite_mesures",
-        display=display.rename(columns=MEASURE_COLUMN_LABELS),
+        display=display.rename(columns=MEASURE_COLUMN_LABELS | STAT_LABELS),
     )
     st.caption(FORMULAS["ecart_cible"])
+
+
+def _render_dsi(scoped: ScopedData, years: list[int]) -> None:
+    annee = data.select_year(years, key="maturite_annee")
+    own = scoped.own_row(annee)
+    if own is None or pd.isna(own["indice_maturite"]):
+        st.info(f"Pas d'auto-évaluation de maturité consolidée pour votre CHU en {annee}.")
+        return
+    reference = get_reference()
+    own_name = scoped.own_name or ""
+    st.caption(
+        "Votre CHU face aux autres CHU de l'alliance : leur médiane, leurs quartiles et leur "
+        f"minimum–maximum, publiés seulement quand au moins {scoped.rules.min_peers} autres "
+        f"CHU ont la valeur (sinon « {SECRET} »). Aucun autre CHU n'est montré seul."
+    )
+
+    st.subheader("Fonctions NIST CSF 2.0")
+    names = reference.csf_function_names()
+    scores = scoped.comparison(
+        annee, SCORE_COLUMNS, {f"score_{f}": f"{names.get(f, f)} ({f})" for f in CSF_FUNCTIONS}
+    )
+    by_function = scores.set_index("indicateur")
+    medians = {
+        f: None
+        if by_function.at[f"score_{f}", "diffusion"] == SECRET
+        else by_function.at[f"score_{f}", "mediane_autres"]
+        for f in CSF_FUNCTIONS
+    }
+    own_scores = pd.DataFrame([{"chu": own_name, **{c: own[c] for c in SCORE_COLUMNS}}])
+    st.plotly_chart(
+        csf_radar_chart(
+            own_scores, names, median_scores=medians, title=None, median_label=PEER_MEDIAN_LABEL
+        ),
+        key="maturite_radar",
+    )
+    st.caption(FORMULAS["score_fonction"])
+    formats = dict.fromkeys(SCORE_COLUMNS, "index")
+    table_with_downloads(
+        scores.drop(columns=["indicateur"]),
+        f"scores_fonctions_csf_{annee}",
+        key="maturite_scores_csf",
+        display=comparison_display(scores, formats),
+    )
+
+    st.subheader("Chapitres de la DNSSI")
+    titles = reference.chapter_titles(annee)
+    chapter_columns = [f"score_chapitre_{c}" for c in sorted(titles)]
+    chapters = scoped.comparison(
+        annee,
+        chapter_columns,
+        {f"score_chapitre_{c}": f"Ch. {c} — {titles[c].capitalize()}" for c in titles},
+    )
+    st.plotly_chart(
+        peer_position_chart(
+            chapters, value_label="Niveau moyen (0–5)", value_range=(0, 5.2), title=None
+        ),
+        key="maturite_chapitres",
+    )
+    st.caption(FORMULAS["score_chapitre"])
+    table_with_downloads(
+        chapters.drop(columns=["indicateur"]),
+        f"scores_chapitres_{annee}",
+        key="maturite_scores_chapitres",
+        display=comparison_display(chapters, dict.fromkeys(chapter_columns, "index")),
+    )
+
+    st.subheader("Évolution sur les campagnes")
+    trend = scoped.trend("indice_maturite")
+    own_line = trend.dropna(subset=["valeur_chu"]).assign(chu=own_name)
+    published = trend[trend["diffusion"] != SECRET]
+    median = published[["annee", "mediane_autres"]].rename(columns={"mediane_autres": "value"})
+    band = published[["annee", "min_autres", "max_autres"]].rename(
+        columns={"min_autres": "min", "max_autres": "max"}
+    )
+    if len(trend) < 2:
+        st.info("Une seule campagne consolidée : l'évolution apparaîtra avec la suivante.")
+    st.plotly_chart(
+        trend_chart(
+            own_line,
+            value_column="valeur_chu",
+            median=median,
+            band=band,
+            title=None,
+            median_label=PEER_MEDIAN_LABEL,
+            band_label=PEER_RANGE_LABEL,
+        ),
+        key="maturite_trend",
+    )
+    secret_years = trend.loc[trend["diffusion"] == SECRET, "annee"].astype(int).tolist()
+    if secret_years:
+        st.caption(
+            f"Autres CHU en {', '.join(map(str, secret_years))} : {SECRET} (moins de "
+            f"{scoped.rules.min_peers} autres CHU)."
+        )
+    table_with_downloads(
+        trend,
+        "evolution_indice_maturite",
+        key="maturite_evolution",
+        display=comparison_display(
+            trend.assign(indicateur="indice_maturite", libelle=trend["annee"].astype(str)),
+            {"indice_maturite": "index"},
+        ).rename(columns={"Indicateur": "Campagne"}),
+    )
+
+    st.subheader("Détail par mesure")
+    _measure_view(scoped, pd.DataFrame(), annee, {})
 
 
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("maturite"))
     st.title("Maturité")
-    everything = data.benchmark()
-    years = data.years_of(everything)
+    scoped = data.scoped(viewer)
+    years = scoped.years()
     if not years:
         st.info(NO_DATA)
         return
+    if not scoped.sees_names:
+        _render_dsi(scoped, years)
+        return
+    everything = scoped.named_benchmark()
     annee = data.select_year(years, key="maturite_annee")
     current = everything[
         (everything["annee"] == annee) & everything["indice_maturite"].notna()
@@ -255,4 +385,4 @@ def render(viewer: Viewer) -> None:
     st.subheader("Évolution sur les campagnes")
     _trend(viewer, everything)
     st.subheader("Détail par mesure")
-    _measure_view(viewer, current, annee, labels)
+    _measure_view(scoped, current, annee, labels)

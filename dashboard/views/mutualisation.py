@@ -1,5 +1,9 @@
 """Mutualisation: the solutions and suppliers bought by two CHUs or more in a campaign, what
-they cost together and what pooling could save at an adjustable rate."""
+they cost together and what pooling could save at an adjustable rate.
+
+A DSI sees only the items its own CHU bought that enough other CHUs bought too (positive
+amounts only), under its own spelling, with no peer label; the totals of every CHU are
+published only under the aggregate rules (``dashboard.scoped.ScopedData.own_pooling``)."""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from dashboard.access import Viewer, page_roles, present, require_role
 from dashboard.downloads import table_with_downloads
 from dashboard.formatting import format_integer, format_mad, format_table
 from dashboard.labels import FORMULAS, POOLING_COLUMN_LABELS, POOLING_TYPE_LABELS
+from dashboard.scoped import SECRET, STAT_LABELS, ScopedData
 from warehouse.benchmark import POOLING_COLUMNS
-from warehouse.charts import pooling_chart
+from warehouse.charts import own_pooling_chart, pooling_chart
 
 KIND_HEADINGS = {
     "solution": "Solutions achetées par plusieurs CHU",
@@ -33,26 +38,70 @@ def recompute_savings(pooling: pd.DataFrame, rate_pct: float) -> pd.DataFrame:
     return out
 
 
-def hide_amounts_that_reveal_a_peer(viewer: Viewer, pooling: pd.DataFrame) -> pd.DataFrame:
-    """For a DSI, blank the amounts of purchases shared by its own CHU and exactly one peer:
-    the total minus its own spend would be that peer's amount in dirhams, which a DSI must
-    not see. Solution, supplier and number of CHUs stay: they are what pooling needs."""
-    if viewer.sees_all_names or pooling.empty:
-        return pooling
-    out = pooling.copy()
-    own = out["chus"].astype(str).map(lambda cell: viewer.chu in cell.replace(" ", "").split(","))
-    revealing = own & (out["nb_chu"].astype(int) == 2)
+OWN_POOLING_LABELS = POOLING_COLUMN_LABELS | {
+    "montant_chu_mad": "Dépense de votre CHU (MAD)",
+    "total_mad": "Dépense de tous ces CHU (MAD)",
+    "diffusion": STAT_LABELS["diffusion"],
+}
+
+
+def _render_dsi(scoped: ScopedData, annee: int, rate: int, kinds: list[str]) -> None:
+    pooling = scoped.own_pooling(annee, rate)
+    pooling = pooling[pooling["type"].isin(kinds or [])]
+    st.caption(
+        "Sont listés les achats de votre CHU que au moins "
+        f"{scoped.rules.min_peers} CHU (le vôtre compris) ont déclarés avec un montant "
+        "positif, sous le nom que votre CHU a saisi ; les autres CHU ne sont jamais nommés. "
+        "La dépense de tous ces CHU n'est publiée que si au moins "
+        f"{scoped.rules.min_peers} autres CHU l'ont achetée et qu'aucun ne pèse plus de "
+        f"{scoped.rules.dominance_pct:g} % du total (sinon « {SECRET} »)."
+    )
+    if pooling.empty:
+        st.info(f"Aucun achat de votre CHU n'est partagé par assez d'autres CHU en {annee}.")
+        return
+    columns = st.columns(len(kinds))
+    for column, kind in zip(columns, kinds, strict=True):
+        part = pooling[pooling["type"] == kind]
+        with column, st.container(border=True):
+            st.markdown(f"**{KIND_HEADINGS[kind]}**")
+            st.metric("Achats partagés", format_integer(len(part)))
+            st.metric("Dépense de votre CHU concernée", format_mad(part["montant_chu_mad"].sum()))
+            published = part.dropna(subset=["economie_estimee_mad"])
+            st.metric(
+                f"Économie estimée à {rate} % (achats publiés)",
+                format_mad(published["economie_estimee_mad"].sum()) if len(published) else SECRET,
+            )
+    st.subheader("Vos achats partagés")
+    st.plotly_chart(own_pooling_chart(pooling, title=None), key="mutualisation_top")
+    table = pooling.assign(type=pooling["type"].map(POOLING_TYPE_LABELS))
+    display = format_table(
+        table,
+        {
+            "montant_chu_mad": "mad",
+            "total_mad": "mad",
+            "economie_estimee_mad": "mad",
+            "taux_economie": "integer",
+            "nb_chu": "integer",
+        },
+    )
+    secret = table["diffusion"].eq(SECRET).to_numpy()
     for column in ("total_mad", "economie_estimee_mad"):
-        out[column] = out[column].astype(float).mask(revealing)
-    return out
+        display.loc[secret, column] = SECRET
+    table_with_downloads(
+        table,
+        f"mutualisation_{annee}",
+        key="mutualisation_tableau",
+        display=display.rename(columns=OWN_POOLING_LABELS),
+    )
 
 
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("mutualisation"))
     st.title("Mutualisation")
     st.caption(FORMULAS["economie_estimee_mad"])
-    everything = data.pooling()
-    years = data.years_of(everything)
+    scoped = data.scoped(viewer)
+    everything = scoped.named_pooling() if scoped.sees_names else None
+    years = data.years_of(everything) if scoped.sees_names else scoped.years()
     if not years:
         st.info(
             "Aucune opportunité de mutualisation pour l'instant : il faut qu'au moins deux CHU "
@@ -79,9 +128,11 @@ def render(viewer: Viewer) -> None:
         format_func=lambda k: POOLING_TYPE_LABELS[k] + "s",
         key="mutualisation_types",
     )
+    if not scoped.sees_names:
+        _render_dsi(scoped, int(annee), rate, list(kinds or []))
+        return
     pooling = recompute_savings(everything[everything["annee"] == annee], rate)
     pooling = pooling[pooling["type"].isin(kinds or [])]
-    pooling = hide_amounts_that_reveal_a_peer(viewer, pooling)
     if pooling.empty:
         st.info(f"Aucune opportunité de mutualisation de ce type pour la campagne {annee}.")
         return
@@ -98,18 +149,13 @@ def render(viewer: Viewer) -> None:
             st.metric(
                 f"Économie estimée à {rate} %", format_mad(part["economie_estimee_mad"].sum())
             )
-    if not viewer.sees_all_names and pooling["total_mad"].isna().any():
-        st.caption(
-            "Les montants des achats partagés par votre CHU avec un seul autre CHU ne sont "
-            "pas affichés : ils révéleraient la dépense de cet établissement."
-        )
     if len(kinds) > 1:
         st.caption(
             "Un même achat compte à la fois pour sa solution et pour son fournisseur : les "
             "totaux des deux types ne s'additionnent pas."
         )
 
-    shown = data.sort_label_lists(present(viewer, pooling, list_columns=["chus"]), "chus")
+    shown = present(viewer, pooling, list_columns=["chus"])
     st.subheader("Principales opportunités")
     st.plotly_chart(pooling_chart(shown, title=None), key="mutualisation_top")
 

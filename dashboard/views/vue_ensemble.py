@@ -1,5 +1,10 @@
-"""Vue d'ensemble (default page): one card per CHU for a campaign, the alliance median, what
-changed since the previous campaign, and the maturity index per CHU against the median."""
+"""Vue d'ensemble (default page).
+
+Alliance and admin: one card per CHU for a campaign, the alliance median, what changed since
+the previous campaign, and the maturity index per CHU against the median.
+A DSI: its own CHU's card, its rank « n-ième sur N » and its figures against the median,
+quartiles and range of the other CHUs (``dashboard.scoped``), never a peer's card or value.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from dashboard import data
 from dashboard.access import Viewer, chu_labels, page_roles, present, require_role
 from dashboard.downloads import table_with_downloads
 from dashboard.formatting import (
+    comparison_display,
     format_delta,
     format_index,
     format_mad,
@@ -19,7 +25,8 @@ from dashboard.formatting import (
     is_missing,
 )
 from dashboard.labels import FORMULAS, KPI_LABELS, NO_DATA, STATUS_LABELS, formula_for
-from warehouse.charts import maturity_bar_chart
+from dashboard.scoped import SECRET, ScopedData, rank_text
+from warehouse.charts import maturity_bar_chart, peer_position_chart
 
 CARD_COLUMNS = 3
 OVERVIEW_COLUMNS = [
@@ -42,6 +49,26 @@ OVERVIEW_FORMATS = {
     "depense_ssi_mad": "mad",
     "part_budget_si_pct": "pct",
     "depense_par_lit_mad": "mad",
+}
+
+
+# The figures a DSI compares with the other CHUs (own value against their statistics).
+COMPARED_COLUMNS = [
+    "indice_maturite",
+    "part_mesures_niveau3_pct",
+    "ecart_cible",
+    "part_budget_si_pct",
+    "depense_par_lit_mad",
+    "depense_ssi_mad",
+    "effectif_ssi_pour_100_si",
+    "part_capex_pct",
+    "part_si_budget_total_pct",
+]
+COMPARISON_FORMATS = OVERVIEW_FORMATS | {
+    "ecart_cible": "index",
+    "effectif_ssi_pour_100_si": "number",
+    "part_capex_pct": "pct",
+    "part_si_budget_total_pct": "pct",
 }
 
 
@@ -70,13 +97,12 @@ def _card(
     status: str | None,
     n_chu: int,
 ) -> None:
-    own_or_named = viewer.sees_all_names or code == viewer.chu
     with st.container(border=True):
         st.markdown(f"**{label}**")
         if row is None:
             st.caption("Aucun indicateur calculé pour cette campagne.")
         else:
-            delta = format_delta(row["evolution_indice"]) if own_or_named else None
+            delta = format_delta(row["evolution_indice"])
             st.metric(
                 "Indice de maturité (0–5)",
                 format_index(row["indice_maturite"]),
@@ -87,20 +113,12 @@ def _card(
             # A horizontal container wraps its metrics onto two lines when the card is narrow,
             # instead of truncating the figures.
             with st.container(horizontal=True, gap="medium"):
-                if own_or_named:
-                    st.metric(
-                        "Dépense SSI",
-                        format_mad_compact(row["depense_ssi_mad"]),
-                        help=FORMULAS["depense_ssi_mad"],
-                        width="content",
-                    )
-                else:
-                    st.metric(
-                        "Dépense SSI par lit",
-                        format_mad_compact(row["depense_par_lit_mad"]),
-                        help=FORMULAS["depense_par_lit_mad"],
-                        width="content",
-                    )
+                st.metric(
+                    "Dépense SSI",
+                    format_mad_compact(row["depense_ssi_mad"]),
+                    help=FORMULAS["depense_ssi_mad"],
+                    width="content",
+                )
                 st.metric(
                     "Part du budget SI",
                     format_pct(row["part_budget_si_pct"]),
@@ -115,7 +133,7 @@ def _card(
 
 
 def _changes(
-    viewer: Viewer,
+    scoped: ScopedData,
     everything: pd.DataFrame,
     annee: int,
     labels: dict[str, str],
@@ -123,7 +141,7 @@ def _changes(
 ) -> pd.DataFrame:
     """What changed since each CHU's previous campaign (the last earlier year where it has a
     maturity index: a CHU whose file was rejected one year is compared with the year before),
-    as French bullet points. Returns the table the viewer may download (a DSI: its own row)."""
+    as French bullet points (alliance and admin). Returns the table to download."""
     current = everything[(everything["annee"] == annee) & everything["indice_maturite"].notna()]
     earlier = everything[everything["annee"] < annee]
     last = (
@@ -155,94 +173,173 @@ def _changes(
             f"{labels[r.chu]} ({format_delta(r.evolution_indice)})" for r in frame.itertuples()
         )
 
-    if viewer.sees_all_names:
-        ups = both[both["evolution_indice"] > 0].sort_values("evolution_indice", ascending=False)
-        downs = both[both["evolution_indice"] < 0].sort_values("evolution_indice")
-        if not ups.empty:
-            lines.append(f"**Plus fortes progressions** : {named(ups.head(3))}")
-        if not downs.empty:
-            lines.append(f"**Reculs** : {named(downs.head(3))}")
-        moved = both.dropna(subset=["rang_maturite", "rang_maturite_precedent"])
-        moved = moved[moved["rang_maturite"] != moved["rang_maturite_precedent"]]
-        if not moved.empty:
-            lines.append(
-                "**Changements de rang** : "
-                + " ; ".join(
-                    f"{labels[r.chu]} {int(r.rang_maturite_precedent)}ᵉ → {int(r.rang_maturite)}ᵉ"
-                    for r in moved.sort_values("rang_maturite").itertuples()
-                )
+    ups = both[both["evolution_indice"] > 0].sort_values("evolution_indice", ascending=False)
+    downs = both[both["evolution_indice"] < 0].sort_values("evolution_indice")
+    if not ups.empty:
+        lines.append(f"**Plus fortes progressions** : {named(ups.head(3))}")
+    if not downs.empty:
+        lines.append(f"**Reculs** : {named(downs.head(3))}")
+    moved = both.dropna(subset=["rang_maturite", "rang_maturite_precedent"])
+    moved = moved[moved["rang_maturite"] != moved["rang_maturite_precedent"]]
+    if not moved.empty:
+        lines.append(
+            "**Changements de rang** : "
+            + " ; ".join(
+                f"{labels[r.chu]} {int(r.rang_maturite_precedent)}ᵉ → {int(r.rang_maturite)}ᵉ"
+                for r in moved.sort_values("rang_maturite").itertuples()
             )
-        if not newcomers.empty:
-            lines.append(
-                "**Première campagne** : " + ", ".join(labels[c] for c in newcomers["chu"])
-            )
-        if incomplete:
-            lines.append(
-                "**Dossier incomplet ou invalide** : "
-                + ", ".join(labels[c] for c in incomplete if c in labels)
-            )
-        table = merged
-    else:
-        # A DSI learns how its own CHU moved and how many peers moved, never which peer.
-        own = merged[merged["chu"] == viewer.chu]
-        for r in own.itertuples():
-            if not is_missing(r.evolution_indice):
-                lines.append(
-                    f"**{labels[r.chu]}** : indice {format_index(r.indice_maturite_precedent)} "
-                    f"en {int(r.campagne_precedente)} → {format_index(r.indice_maturite)} "
-                    f"({format_delta(r.evolution_indice)})"
-                )
-            if not is_missing(r.rang_maturite) and not is_missing(r.rang_maturite_precedent):
-                before, now = int(r.rang_maturite_precedent), int(r.rang_maturite)
-                lines.append(
-                    f"Rang : {before}ᵉ → {now}ᵉ" if before != now else f"Rang inchangé : {now}ᵉ"
-                )
-        peers = both[both["chu"] != viewer.chu]
-        n_up = int((peers["evolution_indice"] > 0).sum())
-        n_down = int((peers["evolution_indice"] < 0).sum())
-        lines.append(f"Parmi les autres CHU : {n_up} en progression, {n_down} en recul.")
-        n_new = int((newcomers["chu"] != viewer.chu).sum())
-        if n_new:
-            lines.append(f"{n_new} CHU participe(nt) pour la première fois.")
-        table = own
-    files = data.received_files(annee)
-    if not files.empty:
-        valid = int(files["nb_valides"].sum())
-        rejected = int(files["nb_rejetes"].sum())
+        )
+    if not newcomers.empty:
+        lines.append("**Première campagne** : " + ", ".join(labels[c] for c in newcomers["chu"]))
+    if incomplete:
+        lines.append(
+            "**Dossier incomplet ou invalide** : "
+            + ", ".join(labels[c] for c in incomplete if c in labels)
+        )
+    valid, rejected = scoped.received_counts(annee)
+    if valid or rejected:
         lines.append(f"**Fichiers reçus pour {annee}** : {valid} valide(s), {rejected} rejeté(s).")
     if lines:
         st.markdown("\n".join(f"- {line}" for line in lines))
     else:
         st.caption("Pas de changement notable depuis la campagne précédente.")
-    return table
+    return merged
+
+
+def _render_dsi(scoped: ScopedData, years: list[int]) -> None:
+    annee = data.select_year(years, key="vue_ensemble_annee")
+    own_name = scoped.own_name or ""
+    row = scoped.own_row(annee)
+    comparison = scoped.comparison(
+        annee, COMPARED_COLUMNS, {c: KPI_LABELS.get(c, c) for c in COMPARED_COLUMNS}
+    )
+    index_stats = comparison.set_index("indicateur").loc["indice_maturite"].to_dict()
+    status = scoped.own_status()
+    own_status = status.loc[status["annee"] == annee, "status"]
+
+    st.subheader(f"Votre CHU en {annee}")
+    with st.container(border=True):
+        st.markdown(f"**{own_name}**")
+        if row is None:
+            st.caption("Aucun indicateur calculé pour votre CHU dans cette campagne.")
+        else:
+            delta = format_delta(row["evolution_indice"])
+            columns = st.columns(4)
+            columns[0].metric(
+                "Indice de maturité (0–5)",
+                format_index(row["indice_maturite"]),
+                delta=delta,
+                delta_description="depuis la campagne précédente" if delta else None,
+                help=FORMULAS["indice_maturite"],
+            )
+            columns[1].metric(
+                "Rang de maturité",
+                rank_text(index_stats) if not is_missing(row["indice_maturite"]) else "—",
+                help=(
+                    "Votre place parmi les CHU de la campagne (1 = indice le plus élevé), "
+                    "publiée seulement quand assez d'autres CHU ont répondu."
+                ),
+            )
+            columns[2].metric(
+                "Dépense SSI",
+                format_mad_compact(row["depense_ssi_mad"]),
+                help=FORMULAS["depense_ssi_mad"],
+            )
+            columns[3].metric(
+                "Part du budget SI",
+                format_pct(row["part_budget_si_pct"]),
+                help=FORMULAS["part_budget_si_pct"],
+            )
+        status_text = (
+            STATUS_LABELS.get(own_status.iloc[0], own_status.iloc[0])
+            if len(own_status)
+            else "Inconnu"
+        )
+        st.caption(f"Campagne : {status_text}")
+
+    st.subheader("Votre CHU face aux autres CHU de l'alliance")
+    st.caption(
+        "Les autres CHU ne sont jamais montrés un par un : seulement leur médiane, leurs "
+        "quartiles et leur minimum–maximum, et seulement quand au moins "
+        f"{scoped.rules.min_peers} autres CHU ont la valeur (sinon « {SECRET} ») — voir la "
+        "page Méthode."
+    )
+    maturity = comparison[comparison["indicateur"].isin(["indice_maturite"])]
+    st.plotly_chart(
+        peer_position_chart(
+            maturity, value_label="Indice de maturité (0–5)", value_range=(0, 5.2), title=None
+        ),
+        key="vue_ensemble_position",
+    )
+    table_with_downloads(
+        comparison.drop(columns=["indicateur"]),
+        f"comparaison_{annee}",
+        key="vue_ensemble_tableau",
+        display=comparison_display(comparison, COMPARISON_FORMATS),
+    )
+
+    st.subheader("Ce qui a changé depuis la campagne précédente")
+    previous_year = _previous_year(years, annee)
+    if previous_year is None:
+        st.info(f"{annee} est la première campagne consolidée : pas de comparaison possible.")
+        return
+    own_years = scoped.own_benchmark(None).dropna(subset=["indice_maturite"])
+    before = own_years[own_years["annee"] < annee].sort_values("annee").tail(1)
+    lines = []
+    if row is not None and not before.empty and not is_missing(row["indice_maturite"]):
+        previous = before.iloc[0]
+        lines.append(
+            f"**{own_name}** : indice {format_index(previous['indice_maturite'])} "
+            f"en {int(previous['annee'])} → {format_index(row['indice_maturite'])} "
+            f"({format_delta(row['evolution_indice']) or '—'})"
+        )
+    changes = scoped.peer_changes(annee, previous_year)
+    if changes is None:
+        lines.append(
+            f"Autres CHU entre {previous_year} et {annee} : {SECRET} (moins de "
+            f"{scoped.rules.min_peers} autres CHU ont répondu aux deux campagnes)."
+        )
+    else:
+        lines.append(
+            f"Parmi les autres CHU entre {previous_year} et {annee} : "
+            f"{changes['progression']} en progression, {changes['recul']} en recul."
+        )
+    valid, rejected = scoped.received_counts(annee)
+    lines.append(
+        f"**Fichiers de votre CHU pour {annee}** : {valid} valide(s), {rejected} rejeté(s)."
+    )
+    st.markdown("\n".join(f"- {line}" for line in lines))
 
 
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("vue_ensemble"))
     st.title("Vue d'ensemble")
-    everything = data.benchmark()
-    years = data.years_of(everything)
+    scoped = data.scoped(viewer)
+    years = scoped.years()
     if not years:
         st.info(NO_DATA)
         return
+    if not scoped.sees_names:
+        _render_dsi(scoped, years)
+        return
+    everything = scoped.named_benchmark()
     annee = data.select_year(years, key="vue_ensemble_annee")
     current = everything[everything["annee"] == annee].copy()
     if current.empty:
         st.info(f"Aucune donnée consolidée pour la campagne {annee}.")
         return
 
-    status = data.overall_status(annee)
+    status = scoped.named_overall_status(annee)
     status_by_chu = dict(zip(status["chu"], status["status"], strict=True)) if len(status) else {}
     codes = list(dict.fromkeys([*current["chu"].astype(str), *status_by_chu]))
     labels = chu_labels(viewer, codes, annee)
     n_chu = int(current["indice_maturite"].notna().sum())
 
-    # Cards: the viewer's own CHU first, then by rank (no order leaks a peer's identity).
+    # Cards by rank, then by name.
     rows = {str(r["chu"]): r for _, r in current.iterrows()}
     order = sorted(
         codes,
         key=lambda c: (
-            c != viewer.chu,
             rows[c]["rang_maturite"]
             if c in rows and not is_missing(rows[c]["rang_maturite"])
             else 99,
@@ -281,7 +378,7 @@ def render(viewer: Viewer) -> None:
     if previous is None or previous.empty:
         st.info(f"{annee} est la première campagne consolidée : pas de comparaison possible.")
     else:
-        changes = _changes(viewer, everything, annee, labels, status_by_chu)
+        changes = _changes(scoped, everything, annee, labels, status_by_chu)
         if not changes.empty:
             shown = data.order_rows(present(viewer, changes), "rang_maturite")
             with st.expander("Détail des évolutions"):
@@ -303,10 +400,8 @@ def render(viewer: Viewer) -> None:
                 )
 
     st.subheader("Indice de maturité par CHU")
-    shown = present(viewer, data.mask_peer_figures(viewer, current))
-    fig = maturity_bar_chart(
-        shown, median=median, highlight=data.own_label(viewer, labels), title=None
-    )
+    shown = present(viewer, current)
+    fig = maturity_bar_chart(shown, median=median, title=None)
     st.plotly_chart(fig, key="vue_ensemble_barres")
     st.caption(FORMULAS["indice_maturite"])
 
