@@ -173,12 +173,12 @@ def render(viewer: Viewer) -> None:
     )
 
     st.subheader("Confidentialité")
-    st.markdown(
-        "La direction de l'alliance voit chaque CHU par son nom. La DSI d'un CHU voit son "
-        "établissement par son nom et les autres sous une lettre (« CHU A », « CHU B »…) tirée "
-        "au sort pour chaque campagne ; elle ne voit ni leurs montants en dirhams, ni leurs "
-        "réponses mesure par mesure, ni leur évolution d'une campagne à l'autre."
-    )
+    # SDC: the rules of the DSI view (dashboard/scoped.py), with the configured thresholds.
+    from dashboard.labels import confidentiality_rules
+    from dashboard.scoped import DisclosureRules
+
+    rules = DisclosureRules.from_env()
+    st.markdown(confidentiality_rules(rules.min_peers, rules.dominance_pct))
 
     st.subheader("Fraîcheur des données")
     freshness = data.freshness()
