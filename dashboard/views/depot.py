@@ -159,6 +159,17 @@ def render(viewer: Viewer) -> None:
             with st.spinner("Vérification des fichiers…"):
                 for uploaded in files:
                     outcomes.append(process_upload(viewer, uploaded.name, uploaded.getvalue()))
+            # SEC (7.8): each upload in the audit trail (who, which submission; no content).
+            from warehouse.audit import AuditAction, record
+
+            for outcome in outcomes:
+                record(
+                    get_engine(),
+                    viewer.username,
+                    AuditAction.UPLOAD,
+                    f"soumission {outcome.submission_id} ({outcome.filename})",
+                    f"page Dépôt, {outcome.status}",
+                )
             # A rejected file changes the campaign status too: rebuild for any new file.
             if any(o.created for o in outcomes):
                 from dashboard import data
