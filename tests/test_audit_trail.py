@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pipelines.cli import main
 from tests.dashboard_support import (  # noqa: F401 - fixtures
     ACCOUNTS,
+    SAMPLE_DIR,
     click_every_download,
     collect_text,
     exceptions,
@@ -152,7 +153,7 @@ def test_dashboard_login_attempts_and_downloads_reach_the_admin_journal(
     assert not exceptions(admin)
     assert "Journal d'audit" in [h.value for h in admin.subheader]
     admin.text_input(key="audit_qui").input("dsi-fes-test").run()
-    journal = admin.dataframe(key="audit_table").value
+    journal = admin.dataframe[-1].value  # the journal is the last table of the page
     assert list(journal.columns) == ["Date (UTC)", "Qui", "Action", "Objet", "Détail"]
     assert set(journal["Qui"]) == {"dsi-fes-test"}
     actions = list(journal["Action"])
@@ -192,3 +193,21 @@ def test_non_admin_cannot_see_the_journal(warehouse_url: str) -> None:
             "Accès refusé : cette page n'est pas ouverte à votre profil."
         ]
         assert len(at.dataframe) == 0 and "x-compte" not in collect_text(at)
+
+
+def test_an_upload_is_recorded_without_its_content(warehouse_url: str) -> None:
+    content = (
+        (SAMPLE_DIR / "FES" / "profil_fes_2025.csv").read_bytes().replace(b";900;", b";987654;")
+    )
+    at = open_page(login_as(make_app(), "dsi-fes-test"), "depot")
+    [uploader] = at.file_uploader
+    uploader.set_value([("profil_fes_2025_v3.csv", content, "text/csv")])
+    [submit] = [b for b in at.button if b.label == "Vérifier et déposer"]
+    submit.click()
+    at.run()
+    assert not exceptions(at)
+    engine = make_engine(warehouse_url)
+    [event] = list_events(engine, actions=(AuditAction.UPLOAD,))
+    assert event.actor == "dsi-fes-test"
+    assert event.target.startswith("soumission ") and "profil_fes_2025_v3.csv" in event.target
+    assert "987654" not in _all_text(engine)
