@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from expectations.reference import PROJECT_ROOT
+from warehouse.migrations import upgrade_to_head
 from warehouse.private_files import ensure_private_file
-from warehouse.schema import metadata
 
 DATABASE_URL_ENV = "CHU_BENCH_DATABASE_URL"
 DEFAULT_DATABASE_PATH = PROJECT_ROOT / "data" / "warehouse.sqlite"
@@ -95,8 +95,10 @@ def _install_sqlite_hooks(engine: Engine, in_memory: bool) -> None:
 
 
 def make_engine(url: str | None = None) -> Engine:
-    """An engine for ``url`` (resolved with :func:`resolve_database_url`), with the schema
-    created when missing. Engines are cached per URL: repeated calls share one pool."""
+    """An engine for ``url`` (resolved with :func:`resolve_database_url`), its schema created
+    or upgraded to the latest Alembic revision (``warehouse.migrations``; safe when several
+    processes open a new warehouse at once). Engines are cached per URL: repeated calls
+    share one pool."""
     resolved = resolve_database_url(url)
     with _engines_lock:
         engine = _engines.get(resolved)
@@ -118,9 +120,8 @@ def make_engine(url: str | None = None) -> Engine:
             # pre_ping: the dashboard keeps connections for hours; a restarted server
             # must not surface as an error on the next click.
             engine = sa.create_engine(resolved, pool_pre_ping=True)
-        metadata.create_all(engine)
-        _upgrade_schema(engine)
-        _add_missing_columns(engine)
+        _repair_unique_sha256(engine)
+        upgrade_to_head(engine)
         _engines[resolved] = engine
         return engine
 
@@ -142,14 +143,18 @@ def _sha256_alone_is_unique(conn: Connection) -> str | None:
     return None
 
 
-def _upgrade_schema(engine: Engine) -> None:
-    """Bring a warehouse created by an earlier version to the current schema, keeping every
-    row: the unique constraint on ``submissions.sha256`` alone becomes the unique index on
-    (sha256, sender_chu) of schema.py. SQLite cannot drop a column constraint: the table is
-    rebuilt (the documented 12-step procedure), foreign keys off, in one transaction."""
+def _repair_unique_sha256(engine: Engine) -> None:
+    """A warehouse older than the Alembic baseline (before submissions were identified by
+    their bytes *and* their sender) has a unique constraint on ``submissions.sha256`` alone:
+    it becomes the unique index on (sha256, sender_chu) of the baseline, keeping every row,
+    before the baseline stamp. SQLite cannot drop a column constraint: the table is rebuilt
+    (the documented 12-step procedure), foreign keys off, in one transaction."""
     from warehouse.schema import submissions
 
     with engine.connect() as conn:
+        if "submissions" not in sa.inspect(conn).get_table_names():
+            conn.rollback()
+            return
         name = _sha256_alone_is_unique(conn)
         conn.rollback()
         if name is None:
@@ -185,35 +190,6 @@ def _upgrade_schema(engine: Engine) -> None:
                 raise
         finally:
             raw.execute("PRAGMA foreign_keys=ON")
-
-
-def _missing_columns(bind: Engine | Connection) -> list[tuple[sa.Table, sa.Column]]:
-    inspector = sa.inspect(bind)
-    existing_tables = set(inspector.get_table_names())
-    missing = []
-    for table in metadata.sorted_tables:
-        if table.name not in existing_tables:
-            continue
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        missing += [
-            (table, column)
-            for column in table.columns
-            if column.name not in present and (column.nullable or column.server_default)
-        ]
-    return missing
-
-
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added to an existing table since the warehouse was created (SEC: e.g.
-    ``users.session_version``): ``ALTER TABLE … ADD COLUMN``, additive only, for a column
-    that is nullable or has a server default. A stopgap until the Alembic migrations.
-    Checked again inside the write transaction: another process may have just added it."""
-    if not _missing_columns(engine):
-        return
-    with write_transaction(engine) as conn:
-        for table, column in _missing_columns(conn):
-            ddl = sa.schema.CreateColumn(column).compile(dialect=engine.dialect)
-            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
 
 
 def dispose_engines() -> None:

@@ -1,0 +1,156 @@
+"""The schema is versioned with Alembic: a new warehouse is created by the revisions, a
+warehouse of the version before Alembic is upgraded in place, the migrated database equals
+schema.metadata, and two processes creating a fresh warehouse at once both succeed."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from tests.dashboard_support import seeded_warehouse_fixture  # noqa: F401
+from tests.migration_support import build_main_warehouse
+from warehouse.engine import dispose_engines, make_engine
+from warehouse.migrations import alembic_config, current_revision, head_revision
+from warehouse.schema import BENCHMARK_COLUMNS, metadata
+
+NEW_COLUMNS = ("preparation_iso27001_pct", "preparation_iso27001_clauses_pct")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engines():
+    dispose_engines()
+    yield
+    dispose_engines()
+
+
+def test_the_revisions_alone_give_exactly_the_metadata(database_url: str) -> None:
+    """Only Alembic (not make_engine's safety net): any table or column of schema.py
+    without its revision shows here."""
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        with pytest.warns() if conn.dialect.name == "sqlite" else _no_warning():
+            # SQLite cannot reflect the expression index; it is checked below.
+            diff = compare_metadata(context, metadata)
+        assert diff == []
+        if conn.dialect.name == "sqlite":
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ux_submissions_sha256_sender'"
+            ).scalar_one()
+            assert "coalesce(sender_chu, '')" in sql.lower().replace('"', "")
+    engine.dispose()
+
+
+class _no_warning:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _benchmark(url: str) -> pd.DataFrame:
+    from warehouse.reads import read_benchmark
+
+    return read_benchmark(make_engine(url))
+
+
+def _same(a: object, b: object) -> bool:
+    if a is None or (isinstance(a, float) and math.isnan(a)) or a is pd.NA:
+        return b is None or (isinstance(b, float) and math.isnan(b)) or b is pd.NA
+    return a == b
+
+
+def test_a_warehouse_of_the_version_before_alembic_is_upgraded_in_place(
+    database_url: str, seeded_warehouse: Path
+) -> None:
+    from expectations.reference import load_reference
+    from warehouse.refresh import rebuild_benchmark
+
+    source = f"sqlite:///{seeded_warehouse}"
+    before = build_main_warehouse(database_url, source)
+    assert len(before["submissions"]) == 48 and len(before["benchmark"]) > 0
+    raw = sa.create_engine(database_url)
+    assert "alembic_version" not in sa.inspect(raw).get_table_names()
+    raw.dispose()
+
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        for name, rows in before.items():
+            count = conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+            assert count == len(rows), name
+    # The same benchmark as before, plus the new columns (empty until the next rebuild).
+    old_rows = {(r["chu"], r["annee"]): r for r in before["benchmark"]}
+    upgraded = _benchmark(database_url)
+    assert tuple(upgraded.columns) == BENCHMARK_COLUMNS
+    for row in upgraded.to_dict(orient="records"):
+        old = old_rows[(row["chu"], row["annee"])]
+        for column in BENCHMARK_COLUMNS:
+            if column in NEW_COLUMNS:
+                assert pd.isna(row[column])
+            else:
+                assert _same(row[column], old[column]), column
+    # The next rebuild fills them, and changes nothing else.
+    rebuild_benchmark(engine, load_reference())
+    rebuilt = _benchmark(database_url)
+    expected = _benchmark(source)
+    pd.testing.assert_frame_equal(rebuilt, expected, check_dtype=False)
+    assert rebuilt["preparation_iso27001_pct"].notna().any()
+    # Accounts survived and still log in (their new session column starts at 0).
+    with engine.connect() as conn:
+        versions = conn.execute(sa.text("SELECT session_version FROM users")).scalars().all()
+    assert versions and set(versions) == {0}
+
+
+def _open(url: str, barrier: multiprocessing.synchronize.Barrier, queue) -> None:  # type: ignore[name-defined]
+    try:
+        barrier.wait(timeout=60)
+        from warehouse.engine import make_engine as make
+
+        engine = make(url)
+        with engine.connect() as conn:
+            queue.put(("ok", current_revision(conn)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the test
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def test_two_processes_create_a_fresh_warehouse_at_once(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    queue = context.Queue()
+    processes = [
+        context.Process(target=_open, args=(database_url, barrier, queue)) for _ in range(3)
+    ]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert results == [("ok", head_revision())] * 3, results
+    engine = sa.create_engine(database_url)
+    assert set(metadata.tables) <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "entrepot.sqlite"
+    previous = os.umask(0o022)  # a permissive umask: the mode must not depend on it
+    try:
+        make_engine(f"sqlite:///{path}")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
