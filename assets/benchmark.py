@@ -1,15 +1,11 @@
-"""The alliance benchmark (DESIGN §5): recomputed from the current data of every partition.
+"""The alliance benchmark (DESIGN §5): benchmark, pooling opportunities, campaign status.
 
-One step rebuilds the three tables in one warehouse transaction
-(``warehouse.refresh.rebuild_benchmark``), so they are three assets of one multi-asset.
-They refresh:
-
-* after ingestions, when the Dagster daemon runs: their automation condition fires once
-  the partitions they depend on were updated and no ingestion is still running (a burst
-  of 50 files gives one rebuild, not 50);
-* weekly, through the schedule of ``pipelines/schedules.py``, which also re-checks the
-  landing folder (asset check ``depot_entierement_traite``);
-* at the end of ``chu-bench run``.
+``warehouse.refresh`` is the one place that writes these three tables. Each ingestion run
+(``assets/ingest.py``) refreshes them incrementally for the partitions it changed and
+records their materialization; this multi-asset rebuilds them entirely, in one warehouse
+transaction: weekly (``pipelines/schedules.py``, which also re-checks the landing folder,
+asset check ``depot_entierement_traite``), and on demand from the Dagster UI (after a
+change of settings or of reference data). Metadata are counts, never a figure of a CHU.
 """
 
 # No ``from __future__ import annotations``: Dagster reads config and resource types
@@ -19,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.ingest import VALIDATED_SUBMISSION, WAREHOUSE_LOAD
-from assets.landing import markdown_table, scan_landing
+from assets.ingest import WAREHOUSE_LOAD
+from assets.landing import markdown_table, plan_landing
 from assets.resources import BenchmarkSettings, LandingResource, WarehouseResource
 
 if TYPE_CHECKING:
@@ -32,14 +28,7 @@ POOLING = dg.AssetKey("pooling_opportunities")
 CAMPAIGN_STATUS = dg.AssetKey("campaign_status")
 LANDING_CHECK = "depot_entierement_traite"
 
-# ``eager()`` minus "no dependency missing": the benchmark depends on every CHU × year
-# partition, and some will always be missing (Agadir joined in 2025), which would block
-# eager() forever. Kept: wait for running ingestions, never two rebuilds at once.
-BENCHMARK_AUTOMATION = dg.AutomationCondition.eager().without(
-    ~dg.AutomationCondition.any_deps_missing()
-)
-
-_DEPS = [VALIDATED_SUBMISSION, WAREHOUSE_LOAD]
+_DEPS = [WAREHOUSE_LOAD]
 
 
 @dg.multi_asset(
@@ -49,7 +38,6 @@ _DEPS = [VALIDATED_SUBMISSION, WAREHOUSE_LOAD]
             BENCHMARK,
             deps=_DEPS,
             kinds={"sql"},
-            automation_condition=BENCHMARK_AUTOMATION,
             description=(
                 "Tableau du benchmark (§5) : une ligne par CHU et par année, indicateurs de "
                 "maturité et de dépenses, rang et évolution."
@@ -59,7 +47,6 @@ _DEPS = [VALIDATED_SUBMISSION, WAREHOUSE_LOAD]
             POOLING,
             deps=_DEPS,
             kinds={"sql"},
-            automation_condition=BENCHMARK_AUTOMATION,
             description=(
                 "Opportunités de mutualisation : même solution ou même fournisseur acheté par "
                 "au moins deux CHU la même année, avec l'économie estimée."
@@ -69,7 +56,6 @@ _DEPS = [VALIDATED_SUBMISSION, WAREHOUSE_LOAD]
             CAMPAIGN_STATUS,
             deps=_DEPS,
             kinds={"sql"},
-            automation_condition=BENCHMARK_AUTOMATION,
             description="État de la campagne : fichier valide, invalide ou manquant par CHU, année et type.",
         ),
     ],
@@ -91,56 +77,30 @@ def benchmark_tables(
     settings: BenchmarkSettings,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     from expectations.reference import load_reference
-    from warehouse.benchmark import POOLING_COLUMNS
-    from warehouse.reads import read_benchmark, read_campaign_status, read_pooling
-    from warehouse.refresh import rebuild_benchmark
+    from warehouse.reads import read_campaign_status
+    from warehouse.refresh import refresh_benchmark
 
     engine = warehouse.get_engine()
     reference = load_reference()
-    counts = rebuild_benchmark(engine, reference, pooling_rate=settings.pooling_rate)
+    counts = refresh_benchmark(engine, reference, None, settings=settings.to_settings())
     context.log.info(f"Benchmark recalculé : {counts}.")
 
-    table = read_benchmark(engine)
-    latest = table[table["annee"] == table["annee"].max()] if not table.empty else table
-    preview_columns = [
-        "chu",
-        "annee",
-        "indice_maturite",
-        "rang_maturite",
-        "depense_ssi_mad",
-        "part_budget_si_pct",
-        "evolution_indice",
-    ]
     yield dg.MaterializeResult(
-        asset_key=BENCHMARK,
-        metadata={
-            "dagster/row_count": len(table),
-            "annees": ", ".join(str(y) for y in sorted(table["annee"].dropna().unique())),
-            "apercu": dg.MetadataValue.md(
-                markdown_table(latest[preview_columns].to_dict(orient="records"), preview_columns)
-            ),
-        },
+        asset_key=BENCHMARK, metadata={"dagster/row_count": counts["benchmark"]}
     )
-
-    pooling = read_pooling(engine)
-    pooling_columns = [c for c in POOLING_COLUMNS if c not in ("taux_economie", "submission_ids")]
     yield dg.MaterializeResult(
         asset_key=POOLING,
         metadata={
-            "dagster/row_count": len(pooling),
+            "dagster/row_count": counts["pooling_opportunities"],
             "taux_economie": settings.pooling_rate,
-            "apercu": dg.MetadataValue.md(
-                markdown_table(pooling[pooling_columns].to_dict(orient="records"), pooling_columns)
-            ),
         },
     )
-
     status = read_campaign_status(engine)
     counts_by_status = status["status"].value_counts().to_dict() if not status.empty else {}
     yield dg.MaterializeResult(
         asset_key=CAMPAIGN_STATUS,
         metadata={
-            "dagster/row_count": len(status),
+            "dagster/row_count": counts["campaign_status"],
             **{f"nb_{name}": int(count) for name, count in sorted(counts_by_status.items())},
         },
     )
@@ -152,14 +112,10 @@ def landing_check(
 ) -> dg.AssetCheckResult:
     """Files of the landing folder that the warehouse has not received yet (the sensor was
     stopped, a run failed): a warning listing them, so that the weekly run shows them."""
-    from warehouse.submissions import sha256_hex, submission_exists
-
-    scan = scan_landing(landing.path(), chu_codes)
-    pending = [
-        {"fichier": f.display}
-        for f in scan.files
-        if not submission_exists(engine, sha256_hex(f.path.read_bytes()), f.chu)
-    ]
+    scan = plan_landing(landing.path(), engine, chu_codes)
+    pending = [{"fichier": f.display} for f in scan.new]
+    pending += [{"fichier": f.display} for f, _reason in scan.unreadable]
+    pending += [{"fichier": r.display} for r in scan.refused]
     unknown = [{"dossier": p.name} for p in scan.unknown_folders]
     parts = []
     if pending:
@@ -176,7 +132,7 @@ def landing_check(
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "dossier_de_depot": str(landing.path()),
-            "fichiers": len(scan.files),
+            "fichiers": scan.seen,
             "fichiers_en_attente": len(pending),
             "dossiers_ignores": len(unknown),
             "details": dg.MetadataValue.md("\n\n".join(parts) or "Tout a été reçu."),

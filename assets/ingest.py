@@ -1,233 +1,296 @@
-"""Ingestion of one landed file: validate it, keep it, load it (DESIGN §4, §7).
+"""Ingestion in batches (DESIGN §4, §7): one run ingests every new file of a sensor tick or
+of a ``chu-bench run`` call, and the pending submissions of the Dépôt page.
 
-One run ingests one file into its CHU × year partition:
+The run's single step, ``ingest_batch``, is a thin shell over ``warehouse.ingestion``:
+it reads the landed files (never through a symbolic link), hands them to the ingestion
+service (one batch validation, bulk loads), records the refused paths, processes the
+pending submissions, then refreshes the benchmark for the CHU × year partitions the batch
+changed (``warehouse.refresh.refresh_benchmark``). It then records, per partition, what
+the Dagster UI shows:
 
-``validated_submission`` reads the file and validates it with the data contract, the CHU
-of its landing folder being the sender. Its blocking check ``contrat_respecte`` fails when
-the file breaks the contract; the file is then stored right away as a *rejected*
-submission (nothing is lost) and Dagster skips ``warehouse_load``, so nothing invalid
-reaches the warehouse tables.
+* a materialization of ``warehouse_load`` on the CHU × year partition (counts of new,
+  current and rejected submissions, their ids);
+* an evaluation of the asset check ``contrat_respecte`` per new file of that partition:
+  passed for a valid file, **failed (severity ERROR)** for a rejected one, with the
+  report's rules, lines and columns in its metadata. A rejection is data: it never fails
+  the run; a run fails only when the pipeline itself fails (warehouse down...);
+* a materialization of the three benchmark assets, with the years recomputed.
 
-``warehouse_load`` stores the valid file: it becomes the current submission of its
-(CHU, year, kind) and its rows are inserted, in one transaction.
-
-Files that cannot be mapped to a partition (unreadable year, year without a campaign)
-go through the small op job of :mod:`assets.unmapped` instead.
+Nothing of a file leaves the warehouse: steps hand each other nothing (the step's output
+is ``Nothing``, so no IO manager pickles hospital data under ``DAGSTER_HOME``), metadata
+are counts, ids, codes, rules and line numbers, never a cell value nor a message.
+Files without a partition (unreadable year, year without a campaign) are stored like the
+others; they only have no partition to show on.
 """
 
 # No ``from __future__ import annotations``: Dagster reads config and resource types
 # from the annotations at definition time.
-from dataclasses import dataclass
+import time
+from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
 
-from assets.landing import (
-    CHANNEL_SENSOR,
-    records_markdown,
-    report_markdown,
-    store,
-    validate_content,
-)
-from assets.partitions import CHU_YEAR_PARTITIONS, parse_partition_key
-from assets.resources import WarehouseResource
+from assets.landing import markdown_table, read_landed, report_markdown, sender_label
+from assets.partitions import CHU_YEAR_PARTITIONS, has_partition, partition_key
+from assets.resources import BenchmarkSettings, WarehouseResource
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-
-    from expectations.validate import ValidationResult
+    from warehouse.ingestion import IngestionOutcome
 
 INGESTION_GROUP = "ingestion"
 CONTRACT_CHECK = "contrat_respecte"
-VALIDATED_SUBMISSION = dg.AssetKey("validated_submission")
 WAREHOUSE_LOAD = dg.AssetKey("warehouse_load")
-
-# Values of the ``statut`` metadata, read back by the in-process runner.
-STATUS_VALID = "valide"
-STATUS_REJECTED = "rejete"
-
-
-class IngestFileConfig(dg.Config):
-    """Which landed file this run ingests."""
-
-    path: str = Field(description="Path of the landed file (<landing>/<CHU>/<file>.csv).")
-    channel: str = Field(
-        default=CHANNEL_SENSOR,
-        description="How the file arrived: 'capteur' (sensor), 'run' (chu-bench run).",
-    )
-    sender: str | None = Field(
-        default=None, description="Who sent the file; default: the CHU's landing folder."
-    )
-
-
-@dataclass(frozen=True)
-class ValidatedFile:
-    """What ``validated_submission`` hands to ``warehouse_load``."""
-
-    path: str
-    filename: str
-    content: bytes
-    sha256: str
-    sender_chu: str
-    channel: str
-    sender: str | None
-    result: "ValidationResult"
-
-
-@dg.asset(
-    key=VALIDATED_SUBMISSION,
-    partitions_def=CHU_YEAR_PARTITIONS,
-    group_name=INGESTION_GROUP,
-    kinds={"python", "csv"},
-    description=(
-        "Fichier déposé par un CHU, validé contre le contrat de données (Great Expectations). "
-        "Un fichier invalide est conservé comme soumission rejetée et bloque le chargement."
-    ),
-    check_specs=[
-        dg.AssetCheckSpec(
-            CONTRACT_CHECK,
-            asset=VALIDATED_SUBMISSION,
-            blocking=True,
-            description=(
-                "Le fichier respecte le contrat de données v1 (colonnes, codes, nombres, "
-                "une seule année et un seul CHU, celui du dossier de dépôt)."
-            ),
-        )
-    ],
+BENCHMARK_KEYS = (
+    dg.AssetKey("benchmark"),
+    dg.AssetKey("pooling_opportunities"),
+    dg.AssetKey("campaign_status"),
 )
-def validated_submission(
-    context: dg.AssetExecutionContext,
-    config: IngestFileConfig,
-    warehouse: WarehouseResource,
-):  # returns MaterializeResult(value=ValidatedFile); an annotation would mean "Nothing"
-    partition = parse_partition_key(context.partition_key)
-    path = Path(config.path)
-    if not path.is_file():
-        raise dg.Failure(description=f"Fichier introuvable : {path}.")
-    content = path.read_bytes()
-    result = validate_content(content, path.name, sender_chu=partition.chu)
-    report = result.report
-    if report.annee is not None and report.annee != partition.annee:
-        raise dg.Failure(
-            description=(
-                f"Le fichier {path.name} concerne l'année {report.annee}, pas la partition "
-                f"{context.partition_key} : relancer avec la partition {report.annee}|{partition.chu}."
-            )
-        )
-    from warehouse.submissions import sha256_hex
 
-    digest = sha256_hex(content)
-    metadata: dict[str, object] = {
-        "dagster/row_count": report.rows,
-        "fichier": path.name,
-        "chemin": dg.MetadataValue.path(str(path)),
-        "sha256": digest,
-        "type": report.kind or "inconnu",
-        "statut": STATUS_VALID if report.valid else STATUS_REJECTED,
-        "erreurs": len(report.errors),
-        "avertissements": len(report.warnings),
-    }
-    if report.valid:
-        metadata["apercu"] = dg.MetadataValue.md(records_markdown(result))
-    else:
-        # Nothing is lost: the rejected file is kept now, since warehouse_load will not run.
-        stored = store(
-            warehouse.get_engine(),
-            content=content,
-            filename=path.name,
-            result=result,
-            sender_chu=partition.chu,
-            channel=config.channel,
-            sender=config.sender,
-        )
-        metadata["submission_id"] = stored.id
-        metadata["apercu"] = dg.MetadataValue.md(report_markdown(result))
-        context.log.warning(
-            f"{path.name} rejeté ({len(report.errors)} erreur(s)), soumission {stored.id}."
-        )
+# Files read, validated and stored per call of the service: bounds the bytes held in memory.
+READ_CHUNK = 200
 
-    check = dg.AssetCheckResult(
-        check_name=CONTRACT_CHECK,
-        passed=report.valid,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "erreurs": len(report.errors),
-            "avertissements": len(report.warnings),
-            "rapport": dg.MetadataValue.md(report_markdown(result)),
-        },
+# What the step reports (metadata of its output, besides the service's own timings
+# ``duree_validation_s`` and ``duree_stockage_s``), read back by ``chu-bench run``.
+TIMING_READ = "duree_lecture_s"
+TIMING_BENCHMARK = "duree_benchmark_s"
+
+
+class LandedFileConfig(dg.Config):
+    path: str = Field(description="Path of the landed file (<landing>/<CHU>/<file>).")
+    sender_chu: str = Field(description="Registry code of the CHU folder it was found in.")
+
+
+class RefusedPathConfig(dg.Config):
+    path: str = Field(description="The refused path as shown to users (<CHU>/<name>).")
+    sender_chu: str = Field(description="Registry code of the CHU folder.")
+    reason: str = Field(description="Why it was refused, in French.")
+
+
+class IngestBatchConfig(dg.Config):
+    """What this run ingests: landed files, refused paths, pending submissions."""
+
+    files: list[LandedFileConfig] = Field(default_factory=list)
+    refused: list[RefusedPathConfig] = Field(default_factory=list)
+    submission_ids: list[int] = Field(
+        default_factory=list, description="Pending submissions (Dépôt page, form) to process."
     )
-    value = ValidatedFile(
-        path=str(path),
-        filename=path.name,
-        content=content,
-        sha256=digest,
-        sender_chu=partition.chu,
-        channel=config.channel,
-        sender=config.sender,
-        result=result,
+    channel: str = Field(
+        default="capteur",
+        description="How the landed files arrived: 'capteur' (sensor), 'run' (chu-bench run).",
     )
-    # The check result goes out with the materialization: Dagster records both, then
-    # fails the step and skips the downstream load when the blocking check failed.
-    return dg.MaterializeResult(value=value, metadata=metadata, check_results=[check])
 
 
-@dg.asset(
-    key=WAREHOUSE_LOAD,
+warehouse_load = dg.AssetSpec(
+    WAREHOUSE_LOAD,
     partitions_def=CHU_YEAR_PARTITIONS,
     group_name=INGESTION_GROUP,
     kinds={"sql"},
-    ins={"validated": dg.AssetIn(VALIDATED_SUBMISSION)},
     description=(
-        "Données du CHU pour l'année dans l'entrepôt : le fichier valide devient la soumission "
-        "courante de son type, la précédente est conservée comme remplacée."
+        "Données du CHU pour l'année dans l'entrepôt : chaque fichier reçu est une soumission ; "
+        "le dernier fichier valide de chaque type est en vigueur, les précédents sont conservés "
+        "comme remplacés, un fichier invalide est conservé comme rejeté avec son rapport. "
+        "Matérialisé par les exécutions du job ingest_batch."
     ),
 )
-def warehouse_load(
-    context: dg.AssetExecutionContext,
-    validated: ValidatedFile,
-    warehouse: WarehouseResource,
-) -> dg.MaterializeResult:
-    engine = warehouse.get_engine()
-    stored = store(
-        engine,
-        content=validated.content,
-        filename=validated.filename,
-        result=validated.result,
-        sender_chu=validated.sender_chu,
-        channel=validated.channel,
-        sender=validated.sender,
-    )
-    partition = parse_partition_key(context.partition_key)
-    records = validated.result.records
-    context.log.info(
-        f"{validated.filename} : soumission {stored.id} ({stored.status}"
-        f"{'' if stored.created else ', déjà reçue'})."
-    )
-    return dg.MaterializeResult(
+
+
+@dg.asset_check(
+    asset=WAREHOUSE_LOAD,
+    name=CONTRACT_CHECK,
+    description=(
+        "Le fichier respecte le contrat de données v1 (colonnes, codes, nombres, une seule "
+        "année et un seul CHU, celui de l'expéditeur). Évalué par chaque exécution "
+        "d'ingestion, pour chaque fichier, sur sa partition CHU × année ; lancé seul, il "
+        "compte les partitions dont le dernier fichier reçu a été rejeté."
+    ),
+)
+def contrat_respecte(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    from warehouse.ingestion import latest_rejections
+
+    rejected = latest_rejections(warehouse.get_engine())
+    return dg.AssetCheckResult(
+        passed=not rejected,
+        severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "dagster/row_count": 0 if records is None else len(records),
-            "submission_id": stored.id,
-            "sha256": stored.sha256,
-            "statut": stored.status,
-            "nouvelle_soumission": stored.created,
-            "type": validated.result.report.kind or "inconnu",
-            "soumissions_courantes": dg.MetadataValue.md(
-                current_submissions_markdown(engine, partition.chu, partition.annee)
+            "partitions_dernier_fichier_rejete": len(rejected),
+            "details": dg.MetadataValue.md(
+                markdown_table(
+                    [
+                        {"partition": f"{annee}|{chu}", "type": kind, "soumission": i}
+                        for chu, annee, kind, i in rejected
+                    ],
+                    ["partition", "type", "soumission"],
+                    50,
+                )
             ),
+        },
+    )
+
+
+def _partition(outcome: "IngestionOutcome") -> str | None:
+    """The CHU × year partition of a submission: its sender's CHU (who it is about for a
+    valid file; a file about another CHU is the sender's rejected one) and its year."""
+    annee = outcome.annee
+    chu = outcome.sender_chu or outcome.chu
+    if chu is None or not isinstance(annee, int) or not has_partition(chu, annee):
+        return None
+    return str(partition_key(chu, annee))
+
+
+def _record(context: dg.OpExecutionContext, outcomes: list["IngestionOutcome"]) -> None:
+    """One materialization per partition, one check evaluation per new file."""
+    by_partition: dict[str, list[IngestionOutcome]] = defaultdict(list)
+    for outcome in outcomes:
+        if outcome.created:
+            key = _partition(outcome)
+            if key is not None:
+                by_partition[key].append(outcome)
+    for key, items in sorted(by_partition.items()):
+        statuses = [str(o.status) for o in items]
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=WAREHOUSE_LOAD,
+                partition=key,
+                metadata={
+                    "nouvelles_soumissions": len(items),
+                    "en_vigueur": statuses.count("current"),
+                    "remplacees": statuses.count("superseded"),
+                    "rejetees": statuses.count("rejected"),
+                    "soumissions": dg.MetadataValue.text(
+                        ", ".join(str(o.submission_id) for o in items)
+                    ),
+                },
+            )
+        )
+        for outcome in items:
+            context.log_event(
+                dg.AssetCheckEvaluation(
+                    asset_key=WAREHOUSE_LOAD,
+                    check_name=CONTRACT_CHECK,
+                    passed=outcome.valid,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    partition=key,
+                    metadata={
+                        "submission_id": outcome.submission_id,
+                        "statut": str(outcome.status),
+                        "type": outcome.kind or "inconnu",
+                        "lignes": int(outcome.report.get("rows") or 0),
+                        "erreurs": len(outcome.errors),
+                        "avertissements": len(outcome.report.get("warnings") or []),
+                        "rapport": dg.MetadataValue.md(report_markdown(outcome.report)),
+                    },
+                )
+            )
+
+
+@dg.op(
+    name="ingest_batch",
+    out=dg.Out(dg.Nothing),
+    description=(
+        "Ingère un lot : fichiers déposés (lus, validés en une fois, conservés), chemins "
+        "refusés, dépôts en attente ; puis recalcule le benchmark des partitions touchées."
+    ),
+)
+def ingest_batch(
+    context: dg.OpExecutionContext,
+    config: IngestBatchConfig,
+    warehouse: WarehouseResource,
+    settings: BenchmarkSettings,
+) -> None:
+    from expectations.reference import load_reference
+    from warehouse.ingestion import (
+        ReceivedFile,
+        RefusedPath,
+        changed_partitions,
+        ingest_files,
+        process_pending,
+        record_refused,
+    )
+    from warehouse.refresh import refresh_benchmark
+
+    engine = warehouse.get_engine()
+    reference = load_reference()
+    timings: dict[str, float] = defaultdict(float)
+    outcomes: list[IngestionOutcome] = []
+    unreadable = 0
+    for start in range(0, len(config.files), READ_CHUNK):
+        clock = time.perf_counter()
+        received = []
+        for landed in config.files[start : start + READ_CHUNK]:
+            path = Path(landed.path)
+            try:
+                content = read_landed(path)
+            except OSError as exc:  # vanished since the scan: one bad file, not the batch
+                unreadable += 1
+                context.log.warning(
+                    f"Fichier illisible, ignoré : {path.parent.name}/{path.name} "
+                    f"({exc.strerror or exc})."
+                )
+                continue
+            received.append(
+                ReceivedFile(
+                    content=content,
+                    filename=path.name,
+                    sender_chu=landed.sender_chu,
+                    sender=sender_label(landed.sender_chu),
+                    channel=config.channel,
+                )
+            )
+        timings[TIMING_READ] += time.perf_counter() - clock
+        outcomes += ingest_files(engine, received, reference=reference, timings=timings)
+    if config.refused:
+        outcomes += record_refused(
+            engine,
+            [
+                RefusedPath(
+                    r.path, r.sender_chu, r.reason, sender_label(r.sender_chu), config.channel
+                )
+                for r in config.refused
+            ],
+        )
+    if config.submission_ids:
+        outcomes += process_pending(engine, config.submission_ids)
+
+    clock = time.perf_counter()
+    changed = changed_partitions(outcomes)
+    counts = refresh_benchmark(engine, reference, changed, settings=settings.to_settings())
+    timings[TIMING_BENCHMARK] += time.perf_counter() - clock
+
+    _record(context, outcomes)
+    years = ", ".join(str(y) for y in sorted({annee for _chu, annee in changed}))
+    if changed:
+        for key, table in zip(
+            BENCHMARK_KEYS, ("benchmark", "pooling_opportunities", "campaign_status"), strict=True
+        ):
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=key,
+                    metadata={"annees_recalculees": years, "lignes_ecrites": counts[table]},
+                )
+            )
+    new = [o for o in outcomes if o.created]
+    rejected = sum(1 for o in new if str(o.status) == "rejected")
+    context.log.info(
+        f"{len(new)} nouvelle(s) soumission(s), dont {rejected} rejetée(s) ; "
+        f"{len(outcomes) - len(new)} déjà reçue(s) ; {unreadable} illisible(s)."
+    )
+    context.add_output_metadata(
+        {
+            "fichiers": len(config.files),
+            "nouvelles_soumissions": len(new),
+            "rejetees": rejected,
+            "deja_recues": len(outcomes) - len(new),
+            "illisibles": unreadable,
+            "chemins_refuses": len(config.refused),
+            "depots_traites": len(config.submission_ids),
+            "partitions_touchees": len(changed),
+            **{name: round(value, 3) for name, value in timings.items()},
         }
     )
 
 
-def current_submissions_markdown(engine: "Engine", chu: str, annee: int) -> str:
-    """The partition's current files, one per kind, as a Markdown table."""
-    from assets.landing import markdown_table
-    from warehouse.submissions import CURRENT, list_submissions
-
-    frame = list_submissions(engine, chu=chu, annee=annee, status=CURRENT)
-    rows = frame[["kind", "id", "filename", "received_at"]].to_dict(orient="records")
-    return markdown_table(rows, ["kind", "id", "filename", "received_at"])
-
-
-INGEST_ASSETS = [validated_submission, warehouse_load]
+INGEST_ASSETS = [warehouse_load]
+INGEST_CHECKS = [contrat_respecte]

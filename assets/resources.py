@@ -15,13 +15,16 @@ import dagster as dg
 from pydantic import Field
 
 from expectations.reference import PROJECT_ROOT
+from warehouse.refresh import BenchmarkSettings as Settings
+from warehouse.refresh import benchmark_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 LANDING_DIR_ENV = "CHU_BENCH_LANDING_DIR"
 DEFAULT_LANDING_DIR = PROJECT_ROOT / "data" / "sample"
-DEFAULT_POOLING_RATE = 0.15
+# The one source of the benchmark's settings is warehouse.refresh (CHU_BENCH_POOLING_RATE).
+DEFAULT_POOLING_RATE = benchmark_settings().pooling_rate
 
 
 def default_landing_dir() -> Path:
@@ -84,7 +87,8 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class BenchmarkSettings(dg.ConfigurableResource):
-    """How the benchmark is computed."""
+    """How the benchmark is computed; defaults from ``warehouse.refresh.benchmark_settings``
+    (``CHU_BENCH_POOLING_RATE``), the same settings every rebuild uses."""
 
     pooling_rate: float = Field(
         default=DEFAULT_POOLING_RATE,
@@ -95,3 +99,6 @@ class BenchmarkSettings(dg.ConfigurableResource):
             "used for economie_estimee_mad."
         ),
     )
+
+    def to_settings(self) -> Settings:
+        return Settings(pooling_rate=self.pooling_rate)

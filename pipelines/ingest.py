@@ -1,13 +1,13 @@
 """In-process runner of the Dagster pipeline, used by ``chu-bench run`` (DESIGN §6).
 
-Every file under ``<landing>/<CHU>/*.csv`` is ingested by one run of the ``ingest_file``
-job in its CHU × year partition (or of ``ingest_unmapped_file`` when it has none), then
-the benchmark is rebuilt once. Runs execute in this process, on the Dagster instance of
-``DAGSTER_HOME`` when it is set (so that they appear in the UI of ``make run``), else on
-an ephemeral in-memory instance.
-
-Files already received (same bytes, by SHA-256, from the same CHU folder) are not run
-again: their stored outcome is shown, so running twice on the same folder changes nothing.
+The landing folder is routed by :func:`assets.landing.plan_landing` (the sensor's own
+routing): the files whose bytes were already received from their CHU folder are not run
+again (their stored outcome is shown, so running twice on the same folder changes
+nothing); everything new is ingested by ONE run of the ``ingest_batch`` job (one per
+``MAX_FILES_PER_RUN`` files), which also refreshes the benchmark for the partitions it
+changed. Runs execute in this process, on the Dagster instance of ``DAGSTER_HOME`` when it
+is set (so that they appear in the UI of ``make run``), else on an ephemeral in-memory
+instance.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     import dagster as dg
-    from sqlalchemy.engine import Engine
 
-    from assets.landing import LandingFile
+    from assets.landing import LandingFile, RefusedEntry
+    from warehouse.ingestion import IngestionOutcome
 
 ACCEPTED = "acceptee"
 REJECTED = "rejetee"
@@ -37,24 +37,22 @@ QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 @dataclass
 class FileOutcome:
-    landed: LandingFile
+    landed: LandingFile | RefusedEntry
     status: str  # ACCEPTED | REJECTED | FAILED
     errors: list[str] = field(default_factory=list)  # French messages (first few)
     n_errors: int = 0
     submission_id: int | None = None
     already_received: bool = False
-    validation_seconds: float = 0.0
-    load_seconds: float = 0.0
-    run_seconds: float = 0.0
 
 
 @dataclass
 class Timings:
     startup: float = 0.0  # imports (Dagster, Great Expectations), definitions, instance
-    validation: float = 0.0  # validated_submission steps (read + validate [+ store if rejected])
-    loading: float = 0.0  # warehouse_load steps
+    routing: float = 0.0  # scan of the landing folder, hashes, "already received" lookup
+    validation: float = 0.0  # reading and validating the new files (one batch)
+    loading: float = 0.0  # storing them (bulk inserts) and deciding current/superseded
+    benchmark: float = 0.0  # incremental refresh of the partitions changed
     orchestration: float = 0.0  # the rest of each run: Dagster's own bookkeeping
-    benchmark: float = 0.0
     total: float = 0.0
 
 
@@ -63,7 +61,8 @@ class RunSummary:
     outcomes: list[FileOutcome] = field(default_factory=list)
     unknown_folders: list[Path] = field(default_factory=list)
     stray_files: list[Path] = field(default_factory=list)
-    benchmark_ok: bool = False
+    runs: int = 0
+    benchmark_ok: bool = True
     benchmark_error: str | None = None
     timings: Timings = field(default_factory=Timings)
 
@@ -87,41 +86,6 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def _stored_outcome(
-    engine: Engine, sha256: str, sender_chu: str
-) -> tuple[str, int, int, list[str]] | None:
-    """(status, id, n_errors, first error messages) of bytes already received from
-    ``sender_chu``, else None."""
-    import sqlalchemy as sa
-
-    from warehouse.schema import submissions
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                submissions.c.id, submissions.c.valid, submissions.c.n_errors, submissions.c.report
-            ).where((submissions.c.sha256 == sha256) & (submissions.c.sender_chu == sender_chu))
-        ).first()
-    if row is None:
-        return None
-    report = row.report if isinstance(row.report, dict) else {}
-    messages = [e.get("message", "") for e in report.get("errors", [])][:3]
-    return (ACCEPTED if row.valid else REJECTED, row.id, row.n_errors or 0, messages)
-
-
-def _step_seconds(result: dg.ExecuteInProcessResult) -> dict[str, float]:
-    """Duration of each step, from its success or failure event."""
-    durations: dict[str, float] = {}
-    for event in result.all_events:
-        if event.step_key is None:
-            continue
-        data = event.event_specific_data
-        duration = getattr(data, "duration_ms", None)
-        if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and duration is not None:
-            durations[event.step_key] = duration / 1000
-    return durations
-
-
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
@@ -133,48 +97,27 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "échec de l'exécution Dagster"
 
 
-def _partitioned_outcome(landed: LandingFile, result: dg.ExecuteInProcessResult) -> FileOutcome:
-    from assets.ingest import STATUS_REJECTED, VALIDATED_SUBMISSION, WAREHOUSE_LOAD
+def _step_metadata(result: dg.ExecuteInProcessResult) -> dict[str, float]:
+    """The output metadata of the ``ingest_batch`` step (counts and timings)."""
+    for event in result.all_events:
+        if event.event_type_value == "STEP_OUTPUT":
+            metadata = event.event_specific_data.metadata or {}
+            return {k: v.value for k, v in metadata.items()}  # type: ignore[misc]
+    return {}
 
-    metadata: dict[str, dict[str, object]] = {}
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        if mat is not None:
-            metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
-    validated = metadata.get(VALIDATED_SUBMISSION.to_user_string(), {})
-    loaded = metadata.get(WAREHOUSE_LOAD.to_user_string())
-    steps = _step_seconds(result)
-    outcome = FileOutcome(
+
+def _outcome(
+    landed: LandingFile | RefusedEntry, stored: IngestionOutcome, known: bool
+) -> FileOutcome:
+    errors = stored.errors
+    return FileOutcome(
         landed=landed,
-        status=FAILED,
-        validation_seconds=steps.get("validated_submission", 0.0),
-        load_seconds=steps.get("warehouse_load", 0.0),
+        status=REJECTED if str(stored.status) == "rejected" else ACCEPTED,
+        errors=[str(e.get("message", "")) for e in errors[:3]],
+        n_errors=len(errors),
+        submission_id=stored.submission_id,
+        already_received=known,
     )
-    if result.success and loaded is not None:
-        outcome.status = ACCEPTED
-        outcome.submission_id = int(loaded["submission_id"])  # type: ignore[arg-type]
-    elif validated.get("statut") == STATUS_REJECTED:
-        outcome.status = REJECTED
-        outcome.submission_id = int(validated["submission_id"])  # type: ignore[arg-type]
-        outcome.n_errors = int(validated.get("erreurs", 0))  # type: ignore[arg-type]
-    else:
-        outcome.errors = [_failure_message(result)]
-    return outcome
-
-
-def _unmapped_outcome(landed: LandingFile, result: dg.ExecuteInProcessResult) -> FileOutcome:
-    steps = _step_seconds(result)
-    outcome = FileOutcome(
-        landed=landed, status=FAILED, validation_seconds=steps.get("store_unmapped_file", 0.0)
-    )
-    if not result.success:
-        outcome.errors = [_failure_message(result)]
-        return outcome
-    value = result.output_for_node("store_unmapped_file")
-    outcome.submission_id = int(value["submission_id"])
-    outcome.n_errors = int(value["errors"])
-    outcome.status = ACCEPTED if value["valid"] else REJECTED
-    return outcome
 
 
 def run_landing(
@@ -185,8 +128,9 @@ def run_landing(
     started_at: float | None = None,
     instance: dg.DagsterInstance | None = None,
 ) -> RunSummary:
-    """Ingest every file of the landing folder, then rebuild the benchmark; prints progress
-    in French on ``out`` (stdout by default). ``instance``: default :func:`dagster_instance`."""
+    """Ingest every new file of the landing folder in one batch run (the benchmark is
+    refreshed by that run); prints progress in French on ``out`` (stdout by default).
+    ``instance``: default :func:`dagster_instance`."""
     out = out or sys.stdout
     begin = started_at if started_at is not None else time.perf_counter()
     summary = RunSummary()
@@ -197,134 +141,129 @@ def run_landing(
     with warnings.catch_warnings():
         # Dagster's beta/preview warnings are for the code's authors, not for users.
         warnings.simplefilter("ignore")
-        from assets.landing import CHANNEL_RUN, peek_year, scan_landing
-        from assets.partitions import has_partition, partition_key
+        from assets.ingest import TIMING_BENCHMARK, TIMING_READ
+        from assets.landing import plan_landing
         from expectations.gx_runner import warm_up
         from expectations.reference import load_reference
         from pipelines.definitions import build_defs
+        from pipelines.sensors import batch_run_configs
         from warehouse.engine import make_engine
-        from warehouse.submissions import sha256_hex
+        from warehouse.ingestion import (
+            TIMING_STORAGE,
+            TIMING_VALIDATION,
+            known_outcomes,
+            refused_digest,
+        )
 
         reference = load_reference()
         defs = build_defs(database_url=database_url, landing_dir=str(landing_dir), settle_seconds=0)
-        ingest_job = defs.resolve_job_def("ingest_file")
-        unmapped_job = defs.resolve_job_def("ingest_unmapped_file")
-        benchmark_job = defs.resolve_job_def("benchmark_job")
+        job = defs.resolve_job_def("ingest_batch")
         engine = make_engine(database_url)
         warm_up()  # Great Expectations' import (~3 s) counts as start-up, not validation
         instance = instance or dagster_instance()
     summary.timings.startup = time.perf_counter() - begin
 
-    scan = scan_landing(landing_dir, reference.chu_codes)
-    summary.unknown_folders = scan.unknown_folders
-    summary.stray_files = scan.stray_files
-    for folder in scan.unknown_folders:
+    clock = time.perf_counter()
+    plan = plan_landing(landing_dir, engine, reference.chu_codes)
+    summary.timings.routing = time.perf_counter() - clock
+    summary.unknown_folders = plan.unknown_folders
+    summary.stray_files = plan.stray_files
+    for folder in plan.unknown_folders:
         say(
             f"Dossier ignoré : {folder.name}/ (ce n'est pas un code du registre : "
             f"{', '.join(reference.chu_codes)})."
         )
-    for stray in scan.stray_files:
+    for stray in plan.stray_files:
         say(f"Fichier ignoré : {stray.name} (à placer dans le dossier de son CHU).")
 
-    total = len(scan.files)
-    if total == 0:
-        say(f"Aucun fichier CSV dans {landing_dir}/<CHU>/.")
-    for index, landed in enumerate(scan.files, start=1):
-        prefix = f"[{index}/{total}] {landed.display} …"
-        try:
-            content = landed.path.read_bytes()
-        except OSError as exc:  # removed or unreadable since the scan
-            outcome = FileOutcome(
-                landed=landed, status=FAILED, errors=[f"fichier illisible ({exc})"]
+    failure: str | None = None
+    for config in batch_run_configs(plan, channel="run"):
+        clock = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = job.execute_in_process(
+                run_config={**config, **QUIET_LOGGERS},
+                instance=instance,
+                raise_on_error=False,
+                tags={"chu_bench/origine": "chu-bench run"},
             )
-            summary.outcomes.append(outcome)
-            say(f"{prefix} ÉCHEC : {outcome.errors[0]}")
-            continue
-        digest = sha256_hex(content)
-        stored = _stored_outcome(engine, digest, landed.chu)
-        if stored is not None:
-            status, submission_id, n_errors, messages = stored
+        elapsed = time.perf_counter() - clock
+        summary.runs += 1
+        metadata = _step_metadata(result)
+        steps = {
+            "validation": float(metadata.get(TIMING_READ, 0.0))
+            + float(metadata.get(TIMING_VALIDATION, 0.0)),
+            "loading": float(metadata.get(TIMING_STORAGE, 0.0)),
+            "benchmark": float(metadata.get(TIMING_BENCHMARK, 0.0)),
+        }
+        summary.timings.validation += steps["validation"]
+        summary.timings.loading += steps["loading"]
+        summary.timings.benchmark += steps["benchmark"]
+        summary.timings.orchestration += max(0.0, elapsed - sum(steps.values()))
+        if not result.success:
+            failure = _failure_message(result)
+            summary.benchmark_ok = False
+            summary.benchmark_error = failure
+
+    # Every file's outcome, in the order of the folder: from the warehouse, where the run
+    # stored them (a file missing there was not ingested: the run failed).
+    keys: dict[int, tuple[str, str]] = {}
+    entries: list[tuple[str, LandingFile | RefusedEntry]] = []
+    for landed, _stored in plan.known:
+        entries.append((landed.display, landed))
+    for landed in plan.new:
+        entries.append((landed.display, landed))
+    for entry in plan.refused:
+        entries.append((entry.display, entry))
+    for landed, _reason in plan.unreadable:
+        entries.append((landed.display, landed))
+    entries.sort(key=lambda item: item[0])
+    known_before = {id(landed): stored for landed, stored in plan.known}
+    unreadable = {id(landed): reason for landed, reason in plan.unreadable}
+    for landed in plan.new:
+        keys[id(landed)] = (plan.digests[landed.path], landed.chu)
+    for entry in plan.refused:
+        keys[id(entry)] = (refused_digest(entry.display), entry.chu)
+    stored_now = known_outcomes(engine, keys.values()) if keys else {}
+
+    total = len(entries)
+    if total == 0:
+        say(f"Aucun fichier CSV ou XLSX dans {landing_dir}/<CHU>/.")
+    first_seen: set[tuple[str, str]] = set()
+    for index, (display, landed) in enumerate(entries, start=1):
+        prefix = f"[{index}/{total}] {display} …"
+        if id(landed) in known_before:
+            outcome = _outcome(landed, known_before[id(landed)], known=True)
+        elif id(landed) in unreadable:
+            outcome = FileOutcome(landed=landed, status=FAILED, errors=[unreadable[id(landed)]])
+        elif keys.get(id(landed)) in stored_now:
+            key = keys[id(landed)]
+            # The same bytes twice in one folder: the second copy is « déjà reçue ».
+            outcome = _outcome(landed, stored_now[key], known=key in first_seen)
+            first_seen.add(key)
+        else:
             outcome = FileOutcome(
                 landed=landed,
-                status=status,
-                submission_id=submission_id,
-                n_errors=n_errors,
-                errors=messages,
-                already_received=True,
+                status=FAILED,
+                errors=[failure or "modifié pendant l'ingestion : relancer chu-bench run"],
             )
-        else:
-            annee = peek_year(content, landed.path.name)
-            tags = {"chu_bench/fichier": landed.display, "chu_bench/origine": "chu-bench run"}
-            clock = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                if annee is not None and has_partition(landed.chu, annee):
-                    config = {"path": str(landed.path.resolve()), "channel": CHANNEL_RUN}
-                    result = ingest_job.execute_in_process(
-                        run_config={
-                            "ops": {"validated_submission": {"config": config}},
-                            **QUIET_LOGGERS,
-                        },
-                        partition_key=str(partition_key(landed.chu, annee)),
-                        instance=instance,
-                        raise_on_error=False,
-                        tags=tags,
-                    )
-                    outcome = _partitioned_outcome(landed, result)
-                else:
-                    config = {
-                        "path": str(landed.path.resolve()),
-                        "sender_chu": landed.chu,
-                        "channel": CHANNEL_RUN,
-                    }
-                    result = unmapped_job.execute_in_process(
-                        run_config={
-                            "ops": {"store_unmapped_file": {"config": config}},
-                            **QUIET_LOGGERS,
-                        },
-                        instance=instance,
-                        raise_on_error=False,
-                        tags=tags,
-                    )
-                    outcome = _unmapped_outcome(landed, result)
-            outcome.run_seconds = time.perf_counter() - clock
-            if outcome.status == REJECTED:
-                # The full French messages, as stored with the submission.
-                stored = _stored_outcome(engine, digest, landed.chu)
-                outcome.errors = stored[3] if stored else []
         summary.outcomes.append(outcome)
-        summary.timings.validation += outcome.validation_seconds
-        summary.timings.loading += outcome.load_seconds
-        summary.timings.orchestration += max(
-            0.0, outcome.run_seconds - outcome.validation_seconds - outcome.load_seconds
-        )
         already = " (déjà reçue)" if outcome.already_received else ""
         if outcome.status == ACCEPTED:
             say(f"{prefix} acceptée{already}")
         elif outcome.status == REJECTED:
-            count = _plural(outcome.n_errors, "erreur")
-            say(f"{prefix} rejetée{already} : {count}")
+            say(f"{prefix} rejetée{already} : {_plural(outcome.n_errors, 'erreur')}")
             for message in outcome.errors:
                 say(f"      {message}")
         else:
             say(f"{prefix} ÉCHEC : {'; '.join(outcome.errors)}")
 
-    clock = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = benchmark_job.execute_in_process(
-            run_config=QUIET_LOGGERS,
-            instance=instance,
-            raise_on_error=False,
-            tags={"chu_bench/origine": "chu-bench run"},
-        )
-    summary.timings.benchmark = time.perf_counter() - clock
-    summary.benchmark_ok = result.success
-    if result.success:
+    if summary.runs == 0:
+        say("Aucun nouveau fichier : le benchmark est à jour.")
+    elif summary.benchmark_ok:
         say("Benchmark recalculé.")
     else:
-        summary.benchmark_error = _failure_message(result)
-        say(f"ÉCHEC du recalcul du benchmark : {summary.benchmark_error}")
+        say(f"ÉCHEC de l'exécution : {summary.benchmark_error}")
     summary.timings.total = time.perf_counter() - begin
     return summary
 
@@ -373,10 +312,11 @@ def format_timings(timings: Timings) -> str:
             "",
             "Durées :",
             f"  démarrage (imports Dagster et Great Expectations, définitions) : {s(timings.startup)}",
+            f"  tri du dossier de dépôt (empreintes, fichiers déjà reçus)     : {s(timings.routing)}",
             f"  validation (lecture + contrat)                                 : {s(timings.validation)}",
             f"  chargement dans l'entrepôt                                     : {s(timings.loading)}",
             f"  orchestration Dagster (hors étapes)                            : {s(timings.orchestration)}",
-            f"  recalcul du benchmark                                          : {s(timings.benchmark)}",
+            f"  recalcul du benchmark (partitions touchées)                    : {s(timings.benchmark)}",
             f"  total                                                          : {s(timings.total)}",
         ]
     )

@@ -1,40 +1,34 @@
-"""Jobs: one ingestion run per landed file, and the benchmark rebuild."""
+"""Jobs: the ingestion of a batch, and the full rebuild of the benchmark."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from assets.benchmark import BENCHMARK, CAMPAIGN_STATUS, POOLING
-from assets.ingest import VALIDATED_SUBMISSION, WAREHOUSE_LOAD
-from assets.unmapped import store_unmapped_file
+from assets.ingest import ingest_batch
 
-# Two small steps run one after the other: a subprocess per step (the multiprocess
-# executor) would spend more time importing Great Expectations than working.
-ingest_file_job = dg.define_asset_job(
-    "ingest_file",
-    selection=dg.AssetSelection.assets(VALIDATED_SUBMISSION, WAREHOUSE_LOAD),
+
+# One step in the run's own process: a subprocess per step (the multiprocess executor)
+# would spend more time importing Great Expectations than working.
+@dg.job(
+    name="ingest_batch",
     executor_def=dg.in_process_executor,
     description=(
-        "Ingestion d'un fichier déposé (config : chemin du fichier) dans sa partition "
-        "CHU × année : validation, conservation, chargement."
+        "Ingestion d'un lot (config : fichiers déposés, chemins refusés, dépôts en attente) : "
+        "validation en une fois, conservation, chargement, puis benchmark des partitions "
+        "touchées. Un fichier rejeté est un contrôle en échec, pas une exécution en échec."
     ),
 )
+def ingest_batch_job() -> None:
+    ingest_batch()
+
 
 benchmark_job = dg.define_asset_job(
     "benchmark_job",
     selection=dg.AssetSelection.assets(BENCHMARK, POOLING, CAMPAIGN_STATUS),
     executor_def=dg.in_process_executor,
-    description="Recalcul du benchmark, des mutualisations et de l'état de la campagne.",
-)
-
-
-@dg.job(
-    name="ingest_unmapped_file",
-    executor_def=dg.in_process_executor,
     description=(
-        "Ingestion d'un fichier qui ne correspond à aucune partition CHU × année "
-        "(fichier illisible, année absente ou hors campagne) : il est conservé avec son rapport."
+        "Recalcul complet du benchmark, des mutualisations et de l'état de la campagne, et "
+        "contrôle du dossier de dépôt."
     ),
 )
-def ingest_unmapped_file_job() -> None:
-    store_unmapped_file()

@@ -1,79 +1,78 @@
-"""Sensors: the landing folder, and the automatic benchmark refresh.
+"""Sensors: the landing folder, and the files received by the dashboard (pending).
 
-``landing_sensor`` requests one run per file whose bytes the warehouse has not received from
-that CHU (``submission_exists`` on the SHA-256 and the folder's CHU), with ``run_key`` =
-``<SHA-256>:<CHU>``, so the same bytes from one CHU never give two runs, whatever their
-name; the same bytes in another CHU's folder are another sender's submission (a file
-about FES dropped in MAR/ first must not keep FES's own copy from ever loading). Consequence: when a run fails for a
-reason other than the file (database down...), Dagster will not request the same bytes
-again; the weekly check ``depot_entierement_traite`` lists such files, and re-executing
-the failed run from the UI (or ``chu-bench run``) ingests them.
+``landing_sensor`` asks for ONE run per tick, whatever the number of new files (up to
+``MAX_FILES_PER_RUN`` a run): :func:`assets.landing.plan_landing`, shared with
+``chu-bench run``, lists the files whose bytes the warehouse has not received from their
+CHU folder, and the refused paths (symbolic links, paths leading outside the landing root)
+not recorded yet. ``run_key`` is derived from the batch's (SHA-256, CHU) pairs, so the same
+files never give two runs; when a run fails for a reason other than the files (database
+down...), Dagster will not request the same batch again, but the next new file gives a
+new batch that includes them, and the weekly check ``depot_entierement_traite`` lists them.
 
-The sensor only reads (it must be free of side effects: it is re-evaluated every 30 s and
-its work leaves no run history); storing, even of unreadable files, happens in runs.
+``pending_submissions`` asks for one run for the submissions the Dépôt page and the form
+stored as pending (validated, not yet current): the pipeline makes them current and
+refreshes the benchmark.
+
+Sensors only read (they are re-evaluated every few seconds and their work leaves no run
+history); storing, even of refused paths, happens in runs.
 """
 
 # No ``from __future__ import annotations``: Dagster reads config and resource types
 # from the annotations at definition time.
-import time
-from pathlib import Path
+import hashlib
 
 import dagster as dg
 
-from assets.benchmark import BENCHMARK, CAMPAIGN_STATUS, POOLING
-from assets.landing import CHANNEL_SENSOR, LandingFile, peek_year, scan_landing
-from assets.partitions import has_partition, partition_key
+from assets.landing import LandingPlan, plan_landing
 from assets.resources import LandingResource, WarehouseResource
-from pipelines.jobs import ingest_file_job, ingest_unmapped_file_job
+from pipelines.jobs import ingest_batch_job
+
+# A tick's files are split into runs of at most this many (bounds the run config and a
+# run's duration); 500 new files give one run, 25,000 give 13.
+MAX_FILES_PER_RUN = 2000
+CHANNEL_SENSOR = "capteur"
 
 
-def ingest_run_request(
-    landed: LandingFile, content: bytes, sha256: str, *, channel: str = CHANNEL_SENSOR
-) -> dg.RunRequest:
-    """The run that ingests one landed file: its CHU × year partition when it has one,
-    else the unpartitioned job (see ``assets/unmapped.py``). ``run_key`` is the content's
-    SHA-256 and the sending CHU: the same bytes from one CHU never give a second run."""
-    annee = peek_year(content, landed.path.name)
-    tags = {"chu_bench/fichier": landed.display, "chu_bench/chu": landed.chu}
-    key = run_key(sha256, landed.chu)
-    path = str(landed.path.resolve())
-    if annee is not None and has_partition(landed.chu, annee):
-        return dg.RunRequest(
-            run_key=key,
-            job_name=ingest_file_job.name,
-            partition_key=str(partition_key(landed.chu, annee)),
-            run_config={
-                "ops": {"validated_submission": {"config": {"path": path, "channel": channel}}}
-            },
-            tags=tags,
-        )
-    return dg.RunRequest(
-        run_key=key,
-        job_name=ingest_unmapped_file_job.name,
-        run_config={
-            "ops": {
-                "store_unmapped_file": {
-                    "config": {"path": path, "sender_chu": landed.chu, "channel": channel}
+def batch_run_configs(plan: LandingPlan, *, channel: str = CHANNEL_SENSOR) -> list[dict]:
+    """The run configs of ``ingest_batch`` that ingest what ``plan`` found to do (the same
+    for the sensor and ``chu-bench run``): one per ``MAX_FILES_PER_RUN`` files."""
+    files = [{"path": str(f.path.absolute()), "sender_chu": f.chu} for f in plan.new]
+    refused = [{"path": r.display, "sender_chu": r.chu, "reason": r.reason} for r in plan.refused]
+    configs = []
+    for start in range(0, max(len(files), 1), MAX_FILES_PER_RUN):
+        chunk = files[start : start + MAX_FILES_PER_RUN]
+        extra = refused if start == 0 else []
+        if chunk or extra:
+            configs.append(
+                {
+                    "ops": {
+                        "ingest_batch": {
+                            "config": {"files": chunk, "refused": extra, "channel": channel}
+                        }
+                    }
                 }
-            }
-        },
-        tags=tags,
-    )
+            )
+    return configs
 
 
-def run_key(sha256: str, chu: str) -> str:
-    """The sensor's run key of a landed file: its bytes and the CHU folder it was sent from."""
-    return f"{sha256}:{chu}"
+def _batch_key(config: dict) -> str:
+    body = config["ops"]["ingest_batch"]["config"]
+    digest = hashlib.sha256()
+    for item in sorted(f"{f['sender_chu']}:{f['path']}" for f in body["files"]):
+        digest.update(item.encode())
+    for item in sorted(f"{r['sender_chu']}:{r['path']}" for r in body["refused"]):
+        digest.update(b"refus:" + item.encode())
+    return digest.hexdigest()
 
 
 @dg.sensor(
     name="landing_sensor",
-    jobs=[ingest_file_job, ingest_unmapped_file_job],
+    job=ingest_batch_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Surveille le dossier de dépôt <dépôt>/<CHU>/*.csv et lance une ingestion par nouveau "
-        "fichier (les octets déjà reçus sont ignorés)."
+        "Surveille le dossier de dépôt <dépôt>/<CHU>/*.csv|*.xlsx et lance une ingestion par "
+        "lot de nouveaux fichiers (les octets déjà reçus sont ignorés)."
     ),
 )
 def landing_sensor(
@@ -82,50 +81,64 @@ def landing_sensor(
     warehouse: WarehouseResource,
 ) -> dg.SensorResult | dg.SkipReason:
     from expectations.reference import load_reference
-    from warehouse.submissions import sha256_hex, submission_exists
 
     directory = landing.path()
     if not directory.is_dir():
         return dg.SkipReason(f"Dossier de dépôt introuvable : {directory}.")
-    scan = scan_landing(directory, load_reference().chu_codes)
-    for folder in scan.unknown_folders:
+    plan = plan_landing(
+        directory,
+        warehouse.get_engine(),
+        load_reference().chu_codes,
+        settle_seconds=landing.settle_seconds,
+    )
+    for folder in plan.unknown_folders:
         context.log.warning(f"Dossier ignoré (pas un code du registre) : {folder.name}.")
-    engine = warehouse.get_engine()
-    now = time.time()
-    requests: list[dg.RunRequest] = []
-    seen: set[tuple[str, str]] = set()
-    for landed in scan.files:
-        if now - _mtime(landed.path) < landing.settle_seconds:
-            continue  # still being written; the next tick will see it whole
-        try:
-            content = landed.path.read_bytes()
-        except OSError as exc:  # removed or unreadable since the scan: one bad file, not the tick
-            context.log.warning(f"Fichier illisible, ignoré : {landed.display} ({exc}).")
-            continue
-        digest = sha256_hex(content)
-        if (digest, landed.chu) in seen or submission_exists(engine, digest, landed.chu):
-            continue
-        seen.add((digest, landed.chu))
-        requests.append(ingest_run_request(landed, content, digest))
-    if not requests:
-        return dg.SkipReason(f"Aucun nouveau fichier dans {directory} ({len(scan.files)} vus).")
+    for landed, reason in plan.unreadable:
+        context.log.warning(f"Fichier ignoré : {landed.display} ({reason}).")
+    configs = batch_run_configs(plan)
+    if not configs:
+        return dg.SkipReason(f"Aucun nouveau fichier dans {directory} ({plan.seen} vus).")
+    requests = []
+    for config in configs:
+        body = config["ops"]["ingest_batch"]["config"]
+        requests.append(
+            dg.RunRequest(
+                run_key=_batch_key(config),
+                run_config=config,
+                tags={
+                    "chu_bench/fichiers": str(len(body["files"])),
+                    "chu_bench/origine": "capteur",
+                },
+            )
+        )
     return dg.SensorResult(run_requests=requests)
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-benchmark_automation_sensor = dg.AutomationConditionSensorDefinition(
-    "benchmark_automation",
-    target=dg.AssetSelection.assets(BENCHMARK, POOLING, CAMPAIGN_STATUS),
+@dg.sensor(
+    name="pending_submissions",
+    job=ingest_batch_job,
+    minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
     description=(
-        "Recalcule le benchmark quand des partitions ont été ingérées et qu'aucune ingestion "
-        "n'est en cours."
+        "Intègre les fichiers reçus par le tableau de bord (page Dépôt, formulaire) : une "
+        "exécution par lot de dépôts en attente."
     ),
 )
+def pending_submissions_sensor(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource
+) -> dg.SensorResult | dg.SkipReason:
+    from warehouse.ingestion import pending_ids
+
+    ids = pending_ids(warehouse.get_engine(), limit=MAX_FILES_PER_RUN)
+    if not ids:
+        return dg.SkipReason("Aucun dépôt en attente.")
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                # The same pending set asks once; a new upload makes a new set.
+                run_key="depots:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest(),
+                run_config={"ops": {"ingest_batch": {"config": {"submission_ids": ids}}}},
+                tags={"chu_bench/depots": str(len(ids)), "chu_bench/origine": "tableau de bord"},
+            )
+        ]
+    )

@@ -26,7 +26,7 @@ Public API
     ``current``, or ``superseded`` when a file received later is already current), in the
     order they were received. Called by the pipeline only (the ``ingest_batch`` job).
 
-``ingest_files(engine, files, *, reference=None, max_bytes=None) -> list[IngestionOutcome]``
+``ingest_files(engine, files, *, reference=None, max_bytes=None, timings=None) -> list[...]``
     :func:`receive_files` then :func:`process_pending` of the files just stored, in one
     transaction: what the pipeline does for the landing folder, and the tests' seeding.
 
@@ -37,6 +37,9 @@ Public API
 
 ``known_outcomes(engine, keys) -> dict[(sha256, sender_chu), IngestionOutcome]``
     What became of bytes already received (the sensor and ``chu-bench run`` skip them).
+
+``latest_rejections(engine) -> list[(chu, annee, kind, id)]``
+    The partitions whose latest file was rejected (the asset check run on its own).
 
 ``changed_partitions(outcomes) -> set[(chu, annee)]``
     The CHU × year partitions whose derived tables a batch changes: give it to
@@ -50,7 +53,8 @@ dict (``ValidationReport.to_dict()``, what ``chu-bench validate --json`` prints)
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -86,6 +90,7 @@ __all__ = [
     "changed_partitions",
     "ingest_files",
     "known_outcomes",
+    "latest_rejections",
     "pending_ids",
     "process_pending",
     "receive_files",
@@ -97,6 +102,10 @@ __all__ = [
 CHUNK_FILES = 200
 
 REFUSED_RULE = "chemin_refuse"
+
+# Keys of the optional ``timings`` mapping (seconds spent, accumulated).
+TIMING_VALIDATION = "duree_validation_s"
+TIMING_STORAGE = "duree_stockage_s"
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,7 @@ def _ingest(
     process: bool,
     reference: ReferenceData | None,
     max_bytes: int | None,
+    timings: MutableMapping[str, float] | None,
 ) -> list[IngestionOutcome]:
     if files and reference is None:
         from expectations.reference import load_reference
@@ -268,8 +278,10 @@ def _ingest(
                 conn, zip(chunk_digests, (f.sender_chu for f in chunk), strict=True)
             )
         fresh = [i for i, f in enumerate(chunk) if (chunk_digests[i], f.sender_chu) not in known]
+        clock = time.perf_counter()
         validated = _validate([chunk[i] for i in fresh], reference, max_bytes) if fresh else []
         results = dict(zip(fresh, validated, strict=True))
+        stored_at = time.perf_counter()
         with write_transaction(engine) as conn:
             lock_submissions(conn)
             chunk_pairs = _store_chunk(conn, chunk, chunk_digests, known, results)
@@ -277,6 +289,11 @@ def _ingest(
                 created = [s.id for s, _r in chunk_pairs if s.created]
                 statuses.update(promote_pending(conn, created))
         pairs.extend(chunk_pairs)
+        if timings is not None:
+            timings[TIMING_VALIDATION] = timings.get(TIMING_VALIDATION, 0.0) + stored_at - clock
+            timings[TIMING_STORAGE] = (
+                timings.get(TIMING_STORAGE, 0.0) + time.perf_counter() - stored_at
+            )
     missing = [s.id for s, report in pairs if report is None]
     stored_reports = _stored_reports(engine, missing) if missing else {}
     outcomes = []
@@ -302,9 +319,12 @@ def receive_files(
     *,
     reference: ReferenceData | None = None,
     max_bytes: int | None = None,
+    timings: MutableMapping[str, float] | None = None,
 ) -> list[IngestionOutcome]:
     """Validate and store as pending (see the module docstring); outcome ``i`` is file ``i``'s."""
-    return _ingest(engine, files, process=False, reference=reference, max_bytes=max_bytes)
+    return _ingest(
+        engine, files, process=False, reference=reference, max_bytes=max_bytes, timings=timings
+    )
 
 
 def ingest_files(
@@ -313,9 +333,12 @@ def ingest_files(
     *,
     reference: ReferenceData | None = None,
     max_bytes: int | None = None,
+    timings: MutableMapping[str, float] | None = None,
 ) -> list[IngestionOutcome]:
     """Validate, store and give the final status (see the module docstring)."""
-    return _ingest(engine, files, process=True, reference=reference, max_bytes=max_bytes)
+    return _ingest(
+        engine, files, process=True, reference=reference, max_bytes=max_bytes, timings=timings
+    )
 
 
 def process_pending(
@@ -443,3 +466,30 @@ def changed_partitions(outcomes: Iterable[IngestionOutcome]) -> set[tuple[str, i
         for o in outcomes
         if o.created and o.chu is not None and o.annee is not None
     }
+
+
+def latest_rejections(engine: Engine) -> list[tuple[str, int, str, int]]:
+    """(chu, annee, kind, submission id) of each partition whose latest file (by reception)
+    was rejected, files sent by another CHU left out (they are not that CHU's)."""
+    t = submissions
+    latest: dict[tuple[str, int, str], tuple[Any, int, str]] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at).where(
+                (t.c.status != str(SubmissionStatus.PENDING))
+                & t.c.chu.is_not(None)
+                & t.c.annee.is_not(None)
+                & t.c.kind.is_not(None)
+                & ((t.c.sender_chu.is_(None)) | (t.c.sender_chu == t.c.chu))
+            )
+        ).all()
+    for row in rows:
+        key = (row.chu, int(row.annee), row.kind)
+        moment = (row.received_at, row.id)
+        if key not in latest or moment > latest[key][0]:
+            latest[key] = (moment, row.id, row.status)
+    return sorted(
+        (chu, annee, kind, i)
+        for (chu, annee, kind), (_m, i, status) in latest.items()
+        if status == str(SubmissionStatus.REJECTED)
+    )

@@ -9,6 +9,7 @@ frame into JSON-ready dicts with ``None`` for missing values.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -81,9 +82,14 @@ def _float_columns(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 
 def _current_rows(
-    bind: Bind, table: sa.Table, annee: int | None, chu: str | None, order: list[str]
+    bind: Bind,
+    table: sa.Table,
+    annee: int | None,
+    chu: str | None,
+    order: list[str],
+    years: Iterable[int] | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``table`` belonging to current submissions."""
+    """Rows of ``table`` belonging to current submissions (of ``years`` when given)."""
     columns = [c for c in table.c]
     query = (
         sa.select(*columns)
@@ -95,30 +101,44 @@ def _current_rows(
         query = query.where(table.c.annee == int(annee))
     if chu is not None:
         query = query.where(table.c.chu == chu)
+    if years is not None:
+        query = query.where(table.c.annee.in_(sorted({int(y) for y in years})))
     return _frame(bind, query, [c.name for c in columns])
 
 
 def read_current_answers(
-    bind: Bind, annee: int | None = None, chu: str | None = None
+    bind: Bind,
+    annee: int | None = None,
+    chu: str | None = None,
+    *,
+    years: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Maturity answers of current submissions: submission_id, mesure_id, line, chu, annee,
     niveau (<NA> = not applicable), cible, commentaire."""
-    return _current_rows(bind, maturity_answers, annee, chu, ["annee", "chu", "line"])
+    return _current_rows(bind, maturity_answers, annee, chu, ["annee", "chu", "line"], years)
 
 
 def read_current_spending(
-    bind: Bind, annee: int | None = None, chu: str | None = None
+    bind: Bind,
+    annee: int | None = None,
+    chu: str | None = None,
+    *,
+    years: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Spending lines of current submissions (montant_mad as float)."""
-    frame = _current_rows(bind, spending_lines, annee, chu, ["annee", "chu", "line"])
+    frame = _current_rows(bind, spending_lines, annee, chu, ["annee", "chu", "line"], years)
     return _float_columns(frame, ["montant_mad"])
 
 
 def read_current_profiles(
-    bind: Bind, annee: int | None = None, chu: str | None = None
+    bind: Bind,
+    annee: int | None = None,
+    chu: str | None = None,
+    *,
+    years: Iterable[int] | None = None,
 ) -> pd.DataFrame:
     """Profiles of current submissions, one row per (chu, annee)."""
-    frame = _current_rows(bind, profiles, annee, chu, ["annee", "chu"])
+    frame = _current_rows(bind, profiles, annee, chu, ["annee", "chu"], years)
     return _float_columns(
         frame,
         ["effectif_total", "effectif_si", "effectif_ssi", "budget_total_mad", "budget_si_mad"],

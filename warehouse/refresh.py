@@ -1,13 +1,30 @@
-"""Rebuild the derived tables (benchmark, pooling opportunities, campaign status).
+"""The one place that writes the derived tables (benchmark, pooling opportunities, campaign
+status), with the one source of their settings.
 
-Reads the current submissions and their rows, computes with warehouse.benchmark, and
-replaces the three tables in ONE transaction: readers see either the old tables or the
-new ones, never a half-written benchmark. The result depends only on the stored
-submissions, so rebuilding twice gives identical tables (except ``computed_at``).
+:func:`refresh_benchmark` recomputes what a batch of new submissions changes, not the whole
+history: for each (chu, annee) received,
+
+* every row of that year (medians, ranks and pooling are alliance-wide within a year), and
+  the campaign status of that year;
+* the CHU's next campaign with an index, whose ``evolution_indice`` compares with it.
+
+It reads only the years it recomputes plus, per CHU, the previous year with an index (what
+``evolution_indice`` of a recomputed row compares with), from the stored benchmark; the
+formulas are ``warehouse.benchmark``'s, applied to that slice. :func:`rebuild_benchmark`
+recomputes everything (the weekly run, a change of settings or of reference data). Either
+way the three tables are written in ONE transaction: readers see the old tables or the new
+ones, never a half-written benchmark, and the result depends only on the stored
+submissions and the settings (a property test holds incremental = full rebuild).
+
+Settings: :class:`BenchmarkSettings` (pooling rate, ``CHU_BENCH_POOLING_RATE``, default
+15 %); the Dagster resource of the same name defaults to :func:`benchmark_settings`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,17 +50,53 @@ from warehouse.reads import (
     read_current_spending,
 )
 from warehouse.schema import benchmark, campaign_status, pooling_opportunities, submissions
+from warehouse.submissions import CURRENT, PENDING
 
 DERIVED_TABLES = (benchmark, pooling_opportunities, campaign_status)
 
+POOLING_RATE_ENV = "CHU_BENCH_POOLING_RATE"
+DEFAULT_POOLING_RATE = 0.15
 
-def _all_submissions(conn: Connection) -> pd.DataFrame:
+# Pooling ids are ``annee × POOLING_ID_STRIDE + rank within the year``: a year recomputed
+# alone gets the same ids as in a full rebuild.
+POOLING_ID_STRIDE = 100_000
+
+
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """How the derived tables are computed."""
+
+    pooling_rate: float = DEFAULT_POOLING_RATE
+
+
+def benchmark_settings() -> BenchmarkSettings:
+    """The settings of this deployment: ``CHU_BENCH_POOLING_RATE`` (0–1) when set."""
+    value = os.environ.get(POOLING_RATE_ENV, "").strip().replace(",", ".")
+    if not value:
+        return BenchmarkSettings()
+    try:
+        rate = float(value)
+    except ValueError:
+        raise ValueError(
+            f"{POOLING_RATE_ENV}={value!r} n'est pas un nombre : indiquer un taux entre 0 et 1 "
+            "(0.15 = 15 %)."
+        ) from None
+    if not 0 <= rate <= 1:
+        raise ValueError(f"{POOLING_RATE_ENV} doit être compris entre 0 et 1 (0.15 = 15 %).")
+    return BenchmarkSettings(pooling_rate=rate)
+
+
+def _submissions_frame(conn: Connection, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Every submission but the pending ones (not decided yet), optionally of ``years``."""
     t = submissions
-    rows = conn.execute(
-        sa.select(
-            t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at, t.c.sender_chu
-        ).order_by(t.c.id)
-    ).all()
+    query = (
+        sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at, t.c.sender_chu)
+        .where(t.c.status != str(PENDING))
+        .order_by(t.c.id)
+    )
+    if years is not None:
+        query = query.where(t.c.annee.in_(sorted({int(y) for y in years})))
+    rows = conn.execute(query).all()
     frame = pd.DataFrame(
         [tuple(r) for r in rows],
         columns=["id", "chu", "annee", "kind", "status", "received_at", "sender_chu"],
@@ -59,67 +112,197 @@ def _rows(frame: pd.DataFrame, computed_at: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def compute_all(
-    conn: Connection, reference: ReferenceData, pooling_rate: float = 0.15
+def _compute(
+    conn: Connection,
+    reference: ReferenceData,
+    settings: BenchmarkSettings,
+    *,
+    data_years: set[int] | None,
+    status_years: set[int] | None,
 ) -> dict[str, pd.DataFrame]:
-    """The three derived frames, from what is stored now (no write)."""
-    answers = read_current_answers(conn)
-    spending = read_current_spending(conn)
-    profiles = read_current_profiles(conn)
-    subs = _all_submissions(conn)
-    current = subs[subs["status"] == "current"]
-    years = set(current["annee"].dropna().astype(int)) | set(reference.campaign_years)
+    """The derived frames from the data of ``data_years`` (None = every year); pooling and
+    campaign status of ``status_years`` (None = every year)."""
+    answers = read_current_answers(conn, years=data_years)
+    spending = read_current_spending(conn, years=data_years)
+    profiles = read_current_profiles(conn, years=data_years)
+    subs = _submissions_frame(conn, data_years)
+    current = subs[subs["status"] == str(CURRENT)]
+    if data_years is None:
+        years = set(current["annee"].dropna().astype(int)) | set(reference.campaign_years)
+    else:
+        years = set(data_years)
     bench = compute_benchmark(
         answers, spending, profiles, measures_for_years(reference, years), submissions=current
     )
-    pooling = compute_pooling(spending, rate=pooling_rate)
+    if status_years is not None:
+        spending = spending[spending["annee"].isin(status_years)]
+        subs = subs[subs["annee"].isin(status_years)]
+    pooling = compute_pooling(spending, rate=settings.pooling_rate)
+    campaign_years = [
+        y for y in reference.campaign_years if status_years is None or y in status_years
+    ]
     status = compute_campaign_status(
         subs,
         reference.chu_codes,
-        reference.campaign_years,
+        campaign_years,
         {code: e.premiere_campagne for code, e in reference.establishments.items()},
     )
     return {"benchmark": bench, "pooling_opportunities": pooling, "campaign_status": status}
 
 
-def rebuild_benchmark(
-    engine: Engine, reference: ReferenceData, pooling_rate: float = 0.15
+def compute_all(
+    conn: Connection, reference: ReferenceData, pooling_rate: float | None = None
+) -> dict[str, pd.DataFrame]:
+    """The three derived frames, from what is stored now (no write)."""
+    settings = (
+        benchmark_settings() if pooling_rate is None else BenchmarkSettings(float(pooling_rate))
+    )
+    return _compute(conn, reference, settings, data_years=None, status_years=None)
+
+
+def _lock(conn: Connection) -> None:
+    if is_postgresql(conn):
+        # A consistent picture under READ COMMITTED: SHARE on submissions holds back
+        # concurrent loads (they lock it first) while we read; EXCLUSIVE on the derived
+        # tables makes concurrent rebuilds queue. Plain readers are never blocked.
+        # (SQLite: write_transaction's BEGIN IMMEDIATE gives the same guarantees.)
+        conn.exec_driver_sql("LOCK TABLE submissions IN SHARE MODE")
+        conn.exec_driver_sql(
+            "LOCK TABLE benchmark, pooling_opportunities, campaign_status IN EXCLUSIVE MODE"
+        )
+
+
+def _write(
+    conn: Connection,
+    frames: dict[str, pd.DataFrame],
+    *,
+    bench_years: set[int] | None,
+    status_years: set[int] | None,
 ) -> dict[str, int]:
-    """Recompute and replace benchmark, pooling_opportunities and campaign_status atomically.
-
-    Returns the number of rows written per table.
-    """
+    """Replace the rows of those years (None = every row) by the computed ones."""
     computed_at = datetime.now(UTC)
-    with write_transaction(engine) as conn:
-        if is_postgresql(conn):
-            # A consistent picture under READ COMMITTED: SHARE on submissions holds back
-            # concurrent loads (they lock it first) while we read; EXCLUSIVE on the derived
-            # tables makes concurrent rebuilds queue. Plain readers are never blocked.
-            # (SQLite: write_transaction's BEGIN IMMEDIATE gives the same guarantees.)
-            conn.exec_driver_sql("LOCK TABLE submissions IN SHARE MODE")
-            conn.exec_driver_sql(
-                "LOCK TABLE benchmark, pooling_opportunities, campaign_status IN EXCLUSIVE MODE"
-            )
-        frames = compute_all(conn, reference, pooling_rate)
-        for table in DERIVED_TABLES:
-            conn.execute(table.delete())
-
-        bench_rows = _rows(frames["benchmark"][list(OUTPUT_COLUMNS)], computed_at)
-        # Explicit ids: a rebuild from the same submissions gives the very same table.
-        pooling_rows = _rows(frames["pooling_opportunities"][list(POOLING_COLUMNS)], computed_at)
-        for index, row in enumerate(pooling_rows, start=1):
-            row["id"] = index
-        status_rows = _rows(frames["campaign_status"][list(CAMPAIGN_STATUS_COLUMNS)], computed_at)
-
-        for table, rows in (
-            (benchmark, bench_rows),
-            (pooling_opportunities, pooling_rows),
-            (campaign_status, status_rows),
-        ):
-            if rows:
-                conn.execute(table.insert(), rows)
+    bench = frames["benchmark"]
+    if bench_years is not None:
+        bench = bench[bench["annee"].isin(bench_years)]
+    bench_rows = _rows(bench[list(OUTPUT_COLUMNS)], computed_at)
+    pooling_rows = _rows(frames["pooling_opportunities"][list(POOLING_COLUMNS)], computed_at)
+    rank: dict[int, int] = {}
+    for row in pooling_rows:  # compute_pooling sorts by year first
+        rank[row["annee"]] = rank.get(row["annee"], 0) + 1
+        row["id"] = row["annee"] * POOLING_ID_STRIDE + rank[row["annee"]]
+    status_rows = _rows(frames["campaign_status"][list(CAMPAIGN_STATUS_COLUMNS)], computed_at)
+    for table, rows, years in (
+        (benchmark, bench_rows, bench_years),
+        (pooling_opportunities, pooling_rows, status_years),
+        (campaign_status, status_rows, status_years),
+    ):
+        delete = table.delete()
+        if years is not None:
+            delete = delete.where(table.c.annee.in_(sorted(years)))
+        conn.execute(delete)
+        if rows:
+            conn.execute(table.insert(), rows)
     return {
         "benchmark": len(bench_rows),
         "pooling_opportunities": len(pooling_rows),
         "campaign_status": len(status_rows),
     }
+
+
+def rebuild_benchmark(
+    engine: Engine,
+    reference: ReferenceData,
+    pooling_rate: float | None = None,
+    *,
+    settings: BenchmarkSettings | None = None,
+) -> dict[str, int]:
+    """Recompute and replace the three derived tables entirely, atomically; the number of
+    rows written per table. Settings: ``settings``, else ``pooling_rate``, else
+    :func:`benchmark_settings`."""
+    if settings is None:
+        settings = (
+            benchmark_settings()
+            if pooling_rate is None
+            else BenchmarkSettings(pooling_rate=float(pooling_rate))
+        )
+    with write_transaction(engine) as conn:
+        _lock(conn)
+        frames = _compute(conn, reference, settings, data_years=None, status_years=None)
+        return _write(conn, frames, bench_years=None, status_years=None)
+
+
+def _index_years(conn: Connection, exclude: set[int]) -> dict[str, list[int]]:
+    """Per CHU, the years of the stored benchmark that have an index, outside ``exclude``."""
+    rows = conn.execute(
+        sa.select(benchmark.c.chu, benchmark.c.annee).where(
+            benchmark.c.indice_maturite.is_not(None)
+        )
+    ).all()
+    years: dict[str, list[int]] = {}
+    for chu, annee in rows:
+        if int(annee) not in exclude:
+            years.setdefault(str(chu), []).append(int(annee))
+    return {chu: sorted(values) for chu, values in years.items()}
+
+
+def _stale(conn: Connection, reference: ReferenceData, changed_years: set[int]) -> bool:
+    """True when the stored tables cannot serve as the base of an incremental refresh: a
+    campaign year (outside the changed ones) missing from the campaign status (never
+    rebuilt, or a campaign opened since), or current data outside the changed years and no
+    benchmark row outside them."""
+    stored_years = {
+        int(y) for y in conn.execute(sa.select(campaign_status.c.annee).distinct()).scalars()
+    }
+    if set(reference.campaign_years) - changed_years - stored_years:
+        return True
+    outside_data = conn.execute(
+        sa.select(submissions.c.id)
+        .where((submissions.c.status == str(CURRENT)) & submissions.c.annee.not_in(changed_years))
+        .limit(1)
+    ).first()
+    if outside_data is None:
+        return False
+    outside_rows = conn.execute(
+        sa.select(benchmark.c.chu).where(benchmark.c.annee.not_in(changed_years)).limit(1)
+    ).first()
+    return outside_rows is None
+
+
+def refresh_benchmark(
+    engine: Engine,
+    reference: ReferenceData,
+    changed: Iterable[tuple[str, int]] | None,
+    *,
+    settings: BenchmarkSettings | None = None,
+) -> dict[str, int]:
+    """Recompute what new submissions of ``changed`` (chu, annee) pairs change (see the
+    module docstring); ``None`` = everything. The number of rows written per table."""
+    settings = settings or benchmark_settings()
+    if changed is None:
+        return rebuild_benchmark(engine, reference, settings=settings)
+    pairs = {(str(chu), int(annee)) for chu, annee in changed}
+    if not pairs:
+        return {"benchmark": 0, "pooling_opportunities": 0, "campaign_status": 0}
+    changed_years = {annee for _chu, annee in pairs}
+    with write_transaction(engine) as conn:
+        _lock(conn)
+        if _stale(conn, reference, changed_years):
+            frames = _compute(conn, reference, settings, data_years=None, status_years=None)
+            return _write(conn, frames, bench_years=None, status_years=None)
+        # Stored years with an index, per CHU; the changed years are being recomputed.
+        index_years = _index_years(conn, changed_years)
+        bench_years = set(changed_years)
+        for chu, annee in pairs:
+            later = [y for y in index_years.get(chu, []) if y > annee]
+            if later:
+                bench_years.add(later[0])  # its evolution compares with the changed year
+        data_years = set(bench_years)
+        for years in index_years.values():
+            for target in bench_years:
+                earlier = [y for y in years if y < target]
+                if earlier:
+                    data_years.add(earlier[-1])  # what evolution_indice at target compares with
+        frames = _compute(
+            conn, reference, settings, data_years=data_years, status_years=changed_years
+        )
+        return _write(conn, frames, bench_years=bench_years, status_years=changed_years)

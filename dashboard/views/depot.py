@@ -1,10 +1,16 @@
-"""Dépôt: a DSI sends its CSV files, sees at once the same report as ``chu-bench validate``,
-and valid files become its CHU's current data (DESIGN §1, §3.4, §4)."""
+"""Dépôt: a DSI sends its files, sees at once the same report as ``chu-bench validate``,
+and the pipeline makes valid files its CHU's current data (DESIGN §1, §3.4, §4).
+
+The page goes through the ingestion service (``warehouse.ingestion.receive_files``): each
+file is validated at once and stored as a *pending* submission with its report. The
+Dagster sensor ``pending_submissions`` then ingests it in a run on its CHU × year
+partition (current or rejected, benchmark refreshed): the pipeline owns the warehouse's
+state and the benchmark, the dashboard never imports Dagster.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -12,56 +18,27 @@ from dashboard.access import Viewer, anonymize_text, page_roles, require_role
 from dashboard.context import get_engine, get_reference
 from dashboard.report_view import show_report
 
+if TYPE_CHECKING:
+    from warehouse.ingestion import IngestionOutcome
+
 RESULTS_KEY = "depot_results"
-CHANNEL = "depot"
 
 
-@dataclass(frozen=True)
-class UploadOutcome:
-    filename: str
-    report: dict[str, Any]
-    submission_id: int
-    status: str
-    created: bool
-
-
-def process_upload(viewer: Viewer, filename: str, content: bytes) -> UploadOutcome:
-    """Validate then store one file, as ``viewer``. The contract already refuses a file about
-    another CHU (``sender_chu``); the check below is a second lock, so that nothing ever
-    becomes another CHU's current data through this page even if that rule changed."""
-    from expectations.report import Finding
-    from expectations.validate import validate_bytes
-    from warehouse.submissions import store_submission
+def process_uploads(viewer: Viewer, files: list[tuple[str, bytes]]) -> list[IngestionOutcome]:
+    """Validate (one batch) and hand to the pipeline the files uploaded by ``viewer``, a
+    DSI, for its own CHU (the contract refuses a file about another CHU, and the service
+    holds a second lock behind that rule)."""
+    from warehouse.ingestion import Channel, ReceivedFile, receive_files
 
     if viewer.role != "dsi" or not viewer.chu:
         raise PermissionError("Seul le DSI d'un CHU peut déposer des fichiers.")
-    engine, reference = get_engine(), get_reference()
-    result = validate_bytes(content, filename, sender_chu=viewer.chu, reference=reference)
-    if result.valid and not viewer.can_upload_for(result.report.chu or ""):
-        result.report.errors.append(
-            Finding(
-                line=None,
-                column="chu",
-                value=result.report.chu,
-                rule="chu_expediteur",
-                message=(
-                    f"Ce fichier ne concerne pas le CHU {viewer.chu} : vous ne pouvez déposer "
-                    "que les fichiers de votre établissement."
-                ),
-            )
-        )
-        result.records = None
-    stored = store_submission(
-        engine,
-        content=content,
-        filename=filename,
-        result=result,
-        sender=viewer.username,
-        channel=CHANNEL,
-        sender_chu=viewer.chu,
-    )
-    return UploadOutcome(
-        filename, result.report.to_dict(), stored.id, stored.status, stored.created
+    return receive_files(
+        get_engine(),
+        [
+            ReceivedFile(content, filename, viewer.chu, viewer.username, Channel.DEPOT)
+            for filename, content in files
+        ],
+        reference=get_reference(),
     )
 
 
@@ -93,18 +70,32 @@ def _templates(viewer: Viewer) -> None:
             )
 
 
-def _outcome_message(viewer: Viewer, outcome: UploadOutcome) -> None:
+def _outcome_message(viewer: Viewer, outcome: IngestionOutcome) -> None:
     from expectations.labels import STATUS_LABELS
 
-    status = STATUS_LABELS.get(outcome.status, outcome.status)
+    status = STATUS_LABELS.get(str(outcome.status), str(outcome.status))
     if not outcome.created:
-        own = outcome.report.get("chu") == viewer.chu and not outcome.report.get("errors")
+        own = outcome.chu == viewer.chu and outcome.valid
         # Identical bytes already stored. Say which submission only when it is the DSI's
         # own valid file: a copy of a peer's file must not tell how that peer's file fared.
         detail = f" (dépôt n° {outcome.submission_id}, statut « {status} »)" if own else ""
         st.info(
             f"Ce fichier avait déjà été reçu{detail} : rien n'a changé.",
             icon=":material/info:",
+        )
+    elif outcome.status == "pending" and outcome.valid:
+        st.info(
+            f"Dépôt n° {outcome.submission_id} reçu et vérifié : le pipeline l'intègre aux "
+            "données de votre CHU et au benchmark dans la minute (le dépôt précédent éventuel "
+            "est conservé, marqué « Remplacé »).",
+            icon=":material/task_alt:",
+        )
+    elif outcome.status == "pending":
+        st.warning(
+            f"Dépôt n° {outcome.submission_id} conservé avec son rapport ; il sera enregistré "
+            "comme « Rejeté » : vos données en vigueur ne changent pas. Corrigez le fichier "
+            "puis déposez-le à nouveau.",
+            icon=":material/warning:",
         )
     elif outcome.status == "current":
         st.info(
@@ -135,9 +126,9 @@ def render(viewer: Viewer) -> None:
     st.title("Dépôt des fichiers")
     st.markdown(
         f"Vous déposez pour le **{name}** uniquement. Chaque fichier est vérifié dès son envoi "
-        "avec les mêmes règles que `chu-bench validate` ; un fichier valide devient la version "
-        "en vigueur de votre CHU, un fichier invalide est conservé avec son rapport sans rien "
-        "remplacer."
+        "avec les mêmes règles que `chu-bench validate` ; le pipeline fait ensuite d'un fichier "
+        "valide la version en vigueur de votre CHU (dans la minute), un fichier invalide est "
+        "conservé avec son rapport sans rien remplacer."
     )
 
     _templates(viewer)
@@ -155,10 +146,8 @@ def render(viewer: Viewer) -> None:
         if not files:
             st.warning("Choisissez au moins un fichier CSV.")
         else:
-            outcomes = []
             with st.spinner("Vérification des fichiers…"):
-                for uploaded in files:
-                    outcomes.append(process_upload(viewer, uploaded.name, uploaded.getvalue()))
+                outcomes = process_uploads(viewer, [(f.name, f.getvalue()) for f in files])
             # SEC (7.8): each upload in the audit trail (who, which submission; no content).
             from warehouse.audit import AuditAction, record
 
@@ -170,13 +159,11 @@ def render(viewer: Viewer) -> None:
                     f"soumission {outcome.submission_id} ({outcome.filename})",
                     f"page Dépôt, {outcome.status}",
                 )
-            # A rejected file changes the campaign status too: rebuild for any new file.
+            # The pipeline makes them current and refreshes the benchmark; the campaign
+            # page already lists them as received.
             if any(o.created for o in outcomes):
                 from dashboard import data
-                from warehouse.refresh import rebuild_benchmark
 
-                with st.spinner("Mise à jour du benchmark…"):
-                    rebuild_benchmark(get_engine(), reference)
                 data.clear()
             st.session_state[RESULTS_KEY] = outcomes
 
