@@ -266,7 +266,9 @@ def streamlit_server(url: str, log: Path) -> Iterator[str]:
             except OSError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit n'a pas démarré :\n{log.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"streamlit n'a pas démarré :\n{log.read_text(errors='replace')}"
+                )
             time.sleep(0.5)
         yield base
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from dashboard.formatting import markdown_text
 from expectations.reference import load_reference
 from tests.dashboard_support import (  # noqa: F401 - fixtures
     SEED_SENDER,
@@ -59,23 +60,33 @@ def test_alliance_reads_the_report_of_a_rejected_file(warehouse_url: str) -> Non
     chooser.set_value(int(number))
     at.run()
     assert not exceptions(at)
-    assert any("maturite_mar_2024.csv" in e.value and "invalide" in e.value for e in at.error)
+    # The file name is shown as text: every Markdown character escaped.
+    shown = markdown_text("maturite_mar_2024.csv")
+    assert any(shown in e.value and "invalide" in e.value for e in at.error)
     errors = at.dataframe[2].value
     found = set(zip(errors["Ligne"], errors["Colonne"], strict=True))
     assert {("13", "niveau"), ("73", "mesure_id")} <= found
 
 
-def test_dsi_sees_its_own_files_and_anonymous_peers(warehouse_url: str) -> None:
+def _table(at, column: str):  # noqa: ANN001, ANN202
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_dsi_sees_its_own_files_and_the_peers_as_counts(warehouse_url: str) -> None:
     at = _campagne("dsi-fes-test")
     heatmap = _heatmap(at)
-    # Letters change every year: no peer row across years, only FES's own row...
+    # Only FES's own row: no peer row, no letter...
     assert heatmap["y"] == [NAMES["FES"]]
     assert heatmap["text"] == [["Valide", "Valide", "Valide"]]
     # ...and the peers as counts per year (AGA only from 2025; one broken file a year).
-    peers = at.dataframe[0].value.set_index("Année")
+    peers = _table(at, "Année").set_index("Année")
     assert peers.sum(axis=1).to_dict() == {2023: 4, 2024: 4, 2025: 5}
     assert peers["Invalide"].to_dict() == {2023: 1, 2024: 1, 2025: 1}
-    submissions = at.dataframe[2].value
+    kinds = _table(at, "Type de fichier").set_index("Type de fichier")
+    assert kinds.sum(axis=1).tolist() == [5, 5, 5]  # 2025: five other CHUs per kind
+    detail = _table(at, "CHU")
+    assert detail["CHU"].tolist() == [NAMES["FES"]]
+    submissions = _table(at, "Fichier")
     assert len(submissions) == 9
     assert set(submissions["CHU"]) == {NAMES["FES"]}
     assert all("_fes_" in name for name in submissions["Fichier"])
