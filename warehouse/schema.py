@@ -188,3 +188,18 @@ audit_events = sa.Table(
     sa.Column("target", sa.String(300)),  # an account, a table, a submission, a report
     sa.Column("detail", sa.String(500)),
 )
+
+# --- FORMS (issue 10): drafts of the Dépôt page's form ----------------------------------------
+# One draft per CHU, year and kind: the answers being typed (contract columns, as JSON), kept
+# across logins until they are submitted (warehouse/drafts.py). Read and written only for the
+# signed-in DSI's own CHU.
+drafts = sa.Table(
+    "drafts",
+    metadata,
+    sa.Column("chu", sa.String(20), primary_key=True),
+    sa.Column("annee", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("rows", sa.JSON, nullable=False),
+    sa.Column("saved_by", sa.String(100), nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+)

@@ -1,6 +1,9 @@
-"""`chu-bench template KIND --chu CODE --annee N [-o FILE]` (DESIGN §6).
+"""`chu-bench template KIND --chu CODE --annee N [--format csv|xlsx] [--depuis ANNEE] [-o FILE]`
+(DESIGN §6, issue 10).
 
-Writes a ready-to-fill CSV that French Excel opens correctly (``;``, UTF-8 with BOM, CRLF).
+Writes a ready-to-fill CSV that French Excel opens correctly (``;``, UTF-8 with BOM, CRLF), or
+an XLSX workbook (drop-down lists, frozen header, locked id columns). ``--depuis`` prefills
+the CHU's answers of that campaign from the warehouse, so that a DSI only updates what changed.
 """
 
 from __future__ import annotations
@@ -8,14 +11,21 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipelines.commands import add_database_url_argument
+
 KINDS = ("maturite", "depenses", "profil")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "template",
-        help="produire un modèle CSV à remplir (maturite, depenses ou profil)",
-        description="Produit un modèle CSV prêt à remplir, que la version française d'Excel ouvre correctement.",
+        help="produire un modèle à remplir, CSV ou XLSX (maturite, depenses ou profil)",
+        description=(
+            "Produit un modèle prêt à remplir : un CSV que la version française d'Excel ouvre "
+            "correctement, ou un classeur XLSX (listes déroulantes, en-tête figé, colonnes "
+            "d'identification protégées). --depuis reprend les réponses du CHU à une campagne "
+            "précédente, lues dans l'entrepôt."
+        ),
     )
     parser.add_argument(
         "kind", metavar="TYPE", type=_kind, choices=KINDS, help="maturite, depenses ou profil"
@@ -25,8 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--annee", metavar="N", type=_annee, required=True, help="année de campagne"
     )
     parser.add_argument(
+        "--format",
+        choices=("csv", "xlsx"),
+        default=None,
+        help="csv ou xlsx (défaut : d'après l'extension de -o, sinon csv)",
+    )
+    parser.add_argument(
+        "--depuis",
+        metavar="ANNEE",
+        type=_annee,
+        default=None,
+        help="préremplir avec les réponses du CHU à cette campagne (lues dans l'entrepôt)",
+    )
+    parser.add_argument(
         "-o", "--output", metavar="FICHIER", help="fichier à écrire (sinon : sortie standard)"
     )
+    add_database_url_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -68,13 +92,36 @@ def run(args: argparse.Namespace) -> int:
         return _usage_error(
             f"{args.annee} n'est pas une année de campagne possible (de {MIN_YEAR} à {max_year()})."
         )
-    content = render_template(args.kind, chu, args.annee, reference=reference)
+    fmt = args.format or ("xlsx" if (args.output or "").lower().endswith(".xlsx") else "csv")
+    if fmt == "xlsx" and not args.output and sys.stdout.isatty():
+        return _usage_error(
+            "un classeur XLSX ne s'affiche pas dans le terminal ; indiquez le fichier à écrire, "
+            f"par exemple -o {args.kind}_{chu.lower()}_{args.annee}.xlsx"
+        )
+    prefill: list[dict] = []
+    if args.depuis is not None:
+        from warehouse.drafts import campaign_answers
+        from warehouse.engine import make_engine
+
+        engine = make_engine(args.database_url)
+        prefill = campaign_answers(engine, chu=chu, annee=args.depuis, kind=args.kind)
+        if not prefill:
+            return _usage_error(
+                f"l'entrepôt n'a aucune réponse valide de {chu} pour {args.kind} en "
+                f"{args.depuis} ; retirez --depuis ou choisissez une autre campagne."
+            )
+    if fmt == "xlsx":
+        from expectations.templates import render_workbook
+
+        content = render_workbook(args.kind, chu, args.annee, reference=reference, prefill=prefill)
+    else:
+        content = render_template(args.kind, chu, args.annee, reference=reference, prefill=prefill)
     if args.output:
         target = Path(args.output)
         if target.is_dir():
             return _usage_error(
                 f"{target} est un dossier ; indiquez le nom du fichier à écrire, "
-                f"par exemple {target / f'{args.kind}_{chu.lower()}_{args.annee}.csv'}."
+                f"par exemple {target / f'{args.kind}_{chu.lower()}_{args.annee}.{fmt}'}."
             )
         if not target.parent.is_dir():
             return _usage_error(f"dossier introuvable : {target.parent}")
