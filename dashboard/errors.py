@@ -20,6 +20,20 @@ from typing import ParamSpec
 
 log = logging.getLogger("chu_bench.dashboard")
 
+
+def _log_to_stderr() -> None:
+    """The server log is the dashboard process's stderr (``make run``'s terminal, journald):
+    Streamlit configures only its own loggers, and Python's last-resort handler would drop
+    the timestamp. Nothing is added when the host application configured logging."""
+    if log.handlers or logging.getLogger().handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+
+
+_log_to_stderr()
+
 P = ParamSpec("P")
 
 ERROR_MESSAGE = (
