@@ -133,3 +133,23 @@ def test_no_demo_password_in_code_or_docs() -> None:
     from warehouse.accounts import DEMO_ACCOUNTS
 
     assert all(len(entry) == 3 for entry in DEMO_ACCOUNTS)  # name, role, CHU: no password
+
+
+def test_make_run_prints_random_demo_logins_that_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pipelines.serve as serve
+    from warehouse.accounts import authenticate
+
+    url = f"sqlite:///{tmp_path / 'w.sqlite'}"
+    monkeypatch.setenv("CHU_BENCH_DATABASE_URL", url)
+    monkeypatch.setattr(serve, "DEMO_CREDENTIALS_FILE", tmp_path / "demo_accounts.json")
+    serve._demo_accounts()  # noqa: SLF001
+    printed = capsys.readouterr().out
+    logins = re.findall(r"(demo-[a-z-]+)\s+mot de passe : (\S+)", printed)
+    assert [name for name, _ in logins] == ["demo-alliance", "demo-dsi-fes", "demo-admin"]
+    for name, password in logins:
+        assert authenticate(make_engine(url), name, password) is not None
+    assert mode(tmp_path / "demo_accounts.json") == 0o600
+    serve._demo_accounts()  # noqa: SLF001 - the next `make run` prints the same logins
+    assert re.findall(r"(demo-[a-z-]+)\s+mot de passe : (\S+)", capsys.readouterr().out) == logins
