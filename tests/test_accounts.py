@@ -203,3 +203,24 @@ def test_cli_users_usage_errors(
         _cli(monkeypatch, ["users", "add", "x-user", "--role", "alliance", "--password", "x"])
     assert exc.value.code == 2
     assert _cli(monkeypatch, ["users"]) == 2
+
+
+def test_a_warehouse_from_before_session_versions_is_upgraded(tmp_path: Path) -> None:
+    """The column is added in place (the accounts kept, at version 0) until Alembic."""
+    path = tmp_path / "ancien.sqlite"
+    old = sa.create_engine(f"sqlite:///{path}")
+    with old.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE users (username VARCHAR(100) PRIMARY KEY, password_hash VARCHAR(300) "
+            "NOT NULL, role VARCHAR(20) NOT NULL, chu VARCHAR(20), active BOOLEAN NOT NULL, "
+            "created_at DATETIME NOT NULL, failed_logins INTEGER NOT NULL, locked_until DATETIME)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO users VALUES ('ancien', 'x', 'alliance', NULL, 1, '2024-01-01', 0, NULL)"
+        )
+    old.dispose()
+    engine = make_engine(f"sqlite:///{path}")
+    assert get_user(engine, "ancien").session_version == 0
+    set_password(engine, "ancien", PASSWORD)
+    assert get_user(engine, "ancien").session_version == 1
+    assert authenticate(engine, "ancien", PASSWORD) is not None
