@@ -199,3 +199,37 @@ def sample_table(path: Any) -> tuple[list[str], list[list[str]]]:
     read = read_table(path.read_bytes(), path.name)
     assert read.ok, read.errors
     return list(read.columns), [[cells[c] for c in read.columns] for _line, cells in read.rows]
+
+
+def open_book(content: bytes) -> Any:
+    import openpyxl
+
+    return openpyxl.load_workbook(io.BytesIO(content))
+
+
+def save_book(book: Any) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def list_validations(sheet: Any) -> dict[str, list[str]]:
+    """Header name → the values of the drop-down list over that column."""
+    from openpyxl.utils import column_index_from_string
+
+    header = [c.value for c in sheet[1]]
+    out: dict[str, list[str]] = {}
+    for rule in sheet.data_validations.dataValidation:
+        if rule.type != "list":
+            continue
+        column = str(rule.sqref).split(":")[0].rstrip("0123456789")
+        out[header[column_index_from_string(column) - 1]] = rule.formula1.strip('"').split(",")
+    return out
+
+
+def filled_maturity_csv_lines(chu: str, annee: int) -> list[str]:
+    """The CSV template of that campaign filled (every level 3, target 4), line by line."""
+    from expectations.templates import render_template
+
+    text = render_template("maturite", chu, annee).decode("utf-8-sig")
+    return [line.replace(";;;", ";3;4;") for line in text.split("\r\n") if line]
