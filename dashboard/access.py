@@ -239,6 +239,18 @@ PAGES: tuple[PageSpec, ...] = (
         "Analyses",
         ALL_ROLES,
     ),
+    # ISO (issue 9): readiness for ISO 27001 and each CHU's action plan.
+    PageSpec(
+        "certification_iso",
+        "Certification ISO 27001",
+        "certification-iso-27001",
+        ":material/verified:",
+        "Analyses",
+        ALL_ROLES,
+    ),
+    PageSpec(
+        "plan_action", "Plan d'action", "plan-action", ":material/checklist:", "Analyses", ALL_ROLES
+    ),
     PageSpec(
         "campagne",
         "Campagne et qualité",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -228,3 +229,44 @@ def independent_plan(chu: str, annee: int) -> dict[str, dict]:
             ),
         }
     return rows
+
+
+# --- what a DSI must never see: another CHU's code, name, city or region ---------------------
+
+
+def peer_identifiers(own: str) -> list[tuple[str, re.Pattern[str]]]:
+    """Every way to name a peer of ``own``: code (whole upper-case word), name, city, region."""
+    from expectations.reference import load_reference
+
+    patterns = []
+    for code, establishment in load_reference().establishments.items():
+        if code == own:
+            continue
+        patterns.append((code, re.compile(rf"(?<![\w]){code}(?![\w])")))
+        for text in (establishment.nom, establishment.ville, establishment.region):
+            if text:
+                patterns.append((text, re.compile(re.escape(text), re.IGNORECASE)))
+    return patterns
+
+
+def peer_leaks(text: str, own: str) -> list[str]:
+    return sorted({name for name, pattern in peer_identifiers(own) if pattern.search(text)})
+
+
+def payload_text(payload: bytes) -> str:
+    """A downloaded file as text: XLSX cells (every sheet), else the decoded bytes."""
+    if payload[:4] == b"PK\x03\x04":
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(payload))
+        return " ".join(
+            [*book.sheetnames]
+            + [
+                str(v)
+                for s in book.worksheets
+                for row in s.iter_rows(values_only=True)
+                for v in row
+                if v is not None
+            ]
+        )
+    return payload.decode("utf-8-sig", errors="replace")

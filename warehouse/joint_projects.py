@@ -32,6 +32,7 @@ BUDGET_COLUMNS = (
     "chu_au_niveau_4",
     "n_chu_au_niveau_4",
     "n_chu_avec_depenses",
+    "depenses_fonction_mad",
     "depense_fonction_mediane_mad",
 )
 
@@ -125,6 +126,8 @@ def budget_hint(
                 "chu_au_niveau_4": chus,
                 "n_chu_au_niveau_4": len(chus),
                 "n_chu_avec_depenses": len(amounts),
+                # Each such CHU's total, in the order of chu_au_niveau_4 (those with spending).
+                "depenses_fonction_mad": amounts,
                 "depense_fonction_mediane_mad": median,
             }
         )

@@ -16,6 +16,7 @@ from dashboard.downloads import table_with_downloads
 from dashboard.formatting import format_integer, format_mad, format_table
 from dashboard.labels import FORMULAS, POOLING_COLUMN_LABELS, POOLING_TYPE_LABELS
 from dashboard.scoped import SECRET, STAT_LABELS, ScopedData
+from dashboard.views.projets_communs import render_joint_projects
 from warehouse.benchmark import POOLING_COLUMNS
 from warehouse.charts import own_pooling_chart, pooling_chart
 
@@ -130,11 +131,13 @@ def render(viewer: Viewer) -> None:
     )
     if not scoped.sees_names:
         _render_dsi(scoped, int(annee), rate, list(kinds or []))
+        render_joint_projects(viewer, int(annee))  # ISO (issue 9): joint projects
         return
     pooling = recompute_savings(everything[everything["annee"] == annee], rate)
     pooling = pooling[pooling["type"].isin(kinds or [])]
     if pooling.empty:
         st.info(f"Aucune opportunité de mutualisation de ce type pour la campagne {annee}.")
+        render_joint_projects(viewer, int(annee))
         return
 
     # A purchase appears once under its solution and once under its supplier: totals are
@@ -171,3 +174,4 @@ def render(viewer: Viewer) -> None:
             {"total_mad": "mad", "economie_estimee_mad": "mad", "taux_economie": "integer"},
         ).rename(columns=POOLING_COLUMN_LABELS),
     )
+    render_joint_projects(viewer, int(annee))
