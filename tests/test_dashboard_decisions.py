@@ -125,3 +125,20 @@ def test_joint_projects_on_the_pooling_page(warehouse_url: str) -> None:
     # 2023: FES, MAR and TNG are at 0 or 1 on EXP-JOURN/SURV-JOURNAL (chu-bench export
     # --table projets_communs, checked against the definition in tests/test_cli_decisions.py).
     assert "EXP-JOURN/SURV-JOURNAL" in text
+
+
+def test_the_method_page_states_the_definitions_and_the_mapping_source(warehouse_url: str) -> None:
+    at = make_app()
+    login_as(at, "dsi-fes-test")
+    at = open_page(at, "methode")
+    assert not exceptions(at)
+    text = browser_text(at)
+    assert "correspondance communautaire, pas une publication de la DGSSI" in text
+    assert "CISO Assistant" in text
+    for phrase in (
+        "est **prête** quand toutes ces mesures ont un niveau ≥ 3",
+        "cible retenue",
+        "au niveau 0 ou 1",
+    ):
+        assert phrase in text, phrase
+    assert "preparation_iso27001_clauses_pct" in text

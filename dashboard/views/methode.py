@@ -22,7 +22,10 @@ from dashboard.labels import (
     NOT_APPLICABLE_LABEL,
 )
 from expectations.reference import reference_dir
-from warehouse.figures import definitions_table
+from warehouse.figures import FIGURES_BY_NAME, definitions_table
+from warehouse.iso import READY_LEVEL
+from warehouse.joint_projects import DEFAULT_MIN_CHU, STRONG_LEVEL
+from warehouse.plan import DEFAULT_TARGET, PEER_LEVEL, PRIORITY_TEXT
 
 CHOICE_LABELS = {
     "correspondance": "Correspondance publiée (NIST CSF 2.0 → ISO 27001:2022)",
@@ -77,6 +80,54 @@ def function_choices(annee: int | None = None) -> pd.DataFrame:
     )
 
 
+def decisions_text() -> str:
+    """The issue 9 definitions (ISO 27001 readiness, action plan, joint projects), as the
+    README states them; figures from the registry and the modules that compute them."""
+    readiness = FIGURES_BY_NAME["preparation_iso27001_pct"]
+    clauses = FIGURES_BY_NAME["preparation_iso27001_clauses_pct"]
+    return "\n".join(
+        [
+            "**Préparation à ISO/IEC 27001:2022.** Pour un CHU et une campagne, une exigence "
+            "ISO (contrôle de l'annexe A, comme A.5.1, ou clause, comme 6.1.2) à laquelle "
+            "correspond au moins une des mesures *applicables* du CHU (niveau différent de NA) "
+            f"est **prête** quand toutes ces mesures ont un niveau ≥ {READY_LEVEL} ; son "
+            "**niveau moyen** est la moyenne de leurs niveaux. Une exigence qu'aucune mesure ne "
+            "couvre, ou dont aucune mesure n'est applicable, n'est pas évaluée (ni prête ni non "
+            "prête).",
+            f"- **{readiness.label}** (`{readiness.name}`) : {readiness.definition}",
+            f"- **{clauses.label}** (`{clauses.name}`) : {clauses.definition}",
+            "- La table `chu-bench export --table iso27001` donne, par CHU, année et exigence "
+            "(les 93 contrôles de l'annexe A et chaque clause couverte) : `couvert`, `mesures`, "
+            "`niveau_moyen`, `pret`.",
+            "",
+            "**Plan d'action d'un CHU.** Chaque mesure applicable dont le niveau est inférieur "
+            f"à la **cible retenue** — la cible déclarée, sinon {DEFAULT_TARGET} — avec "
+            "l'**écart** (cible retenue − niveau), les exigences ISO auxquelles elle correspond "
+            f"et le nombre d'**autres** CHU au niveau {PEER_LEVEL} ou plus sur cette mesure la "
+            "même année (nommés pour l'alliance, comptés pour une DSI). " + PRIORITY_TEXT,
+            "",
+            "**Projets communs.** Chaque mesure et année pour laquelle au moins "
+            f"{DEFAULT_MIN_CHU} CHU (réglable : `CHU_BENCH_PROJETS_COMMUNS_MIN_CHU` ou "
+            "`chu-bench export --table projets_communs --seuil N`) sont au niveau 0 ou 1. "
+            "Indication de budget : la dépense médiane, dans la même fonction NIST CSF et la "
+            f"même année, des CHU au niveau {STRONG_LEVEL} ou plus sur la mesure.",
+            "",
+            "**Source de la correspondance.** La correspondance DNSSI → ISO/IEC 27001:2022 "
+            "(colonne `iso27001_2022` du référentiel) vient de la bibliothèque ouverte de "
+            "référentiels de CISO Assistant (intuitem) : c'est une **correspondance "
+            "communautaire, pas une publication de la DGSSI**. Les 104 mesures y couvrent 69 "
+            "des 93 contrôles de l'annexe A et 8 clauses ; les 24 autres contrôles sont à "
+            "préparer en dehors de l'enquête. Les intitulés français courts des contrôles sont "
+            "ceux du projet (`data/reference/iso27001_2022_annexe_a.csv`).",
+        ]
+    )
+
+
+def _render_decisions() -> None:
+    st.subheader("Certification ISO 27001, plan d'action, projets communs")
+    st.markdown(decisions_text())
+
+
 def render(viewer: Viewer) -> None:
     require_role(viewer, *page_roles("methode"))
     st.title("Méthode")
@@ -108,6 +159,8 @@ def render(viewer: Viewer) -> None:
         )
     )
     download_buttons(formulas, "definitions_indicateurs", key="methode_formules")
+
+    _render_decisions()
 
     st.subheader("Fonction NIST CSF principale de chaque mesure")
     choices = function_choices()
