@@ -146,17 +146,35 @@ def renew_own_session(username: str) -> None:
         st.session_state[GRANT_KEY] = SessionGrant(username, account.session_version, _clock())
 
 
+DOWNLOAD_REFUSED_MESSAGE = "Session terminée : téléchargement refusé."
+
+
 def download_recorder(table: str, file_format: str) -> Callable[[], None]:
-    """A function that records one download of ``table`` by this session's viewer in the
-    audit trail. Built during the run (the engine and the viewer are read there), called
-    when the file is actually generated — a click, in a thread without the session."""
+    """A function to call when a download of ``table`` is actually generated — a click, in
+    a thread without the session: it refuses (``PermissionError``, nothing is served) when
+    the session that drew the button has ended since (password changed, account disabled,
+    idle past the timeout: a page left open must not keep working), else records the
+    download in the audit trail. Built during the run, which reads the engine, the viewer
+    and its session grant."""
+    from warehouse.accounts import get_user
     from warehouse.audit import UNKNOWN_ACTOR, AuditAction, record
 
     engine = get_engine()
     viewer = st.session_state.get(SESSION_KEY)
     actor = viewer.username if isinstance(viewer, Viewer) else UNKNOWN_ACTOR
+    grant = st.session_state.get(GRANT_KEY)
 
     def recorded() -> None:
+        account = get_user(engine, actor)
+        if (
+            not isinstance(grant, SessionGrant)
+            or grant.username != actor
+            or account is None
+            or not account.active
+            or account.session_version != grant.session_version
+            or _clock() - grant.last_seen > session_idle_timeout()
+        ):
+            raise PermissionError(DOWNLOAD_REFUSED_MESSAGE)
         record(engine, actor, AuditAction.DOWNLOAD, table, file_format)
 
     return recorded
