@@ -165,7 +165,9 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
             cells = [(_e(row["etablissement"]), False, "")]
             cells += [(_e(format_figure(column, row[column])), True, "") for column in KEY_COLUMNS]
             rows.append(cells)
-        parts.append(_table(["Établissement", *(FIGURES_BY_NAME[c].label for c in KEY_COLUMNS)], rows))
+        parts.append(
+            _table(["Établissement", *(FIGURES_BY_NAME[c].label for c in KEY_COLUMNS)], rows)
+        )
         if median is not None:
             parts.append(
                 f'<p class="note">Médiane de l\'alliance : {_e(_number(median, 2))}. '
@@ -271,8 +273,46 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
             )
         parts.append(_table(["Type", "Nom", "CHU", "Dépense totale", "Économie estimée"], rows))
 
-    # 5. Campaign status
-    parts.append("<h2>5. État de la campagne</h2>")
+    # 5. Joint projects (issue 9): measures where several CHUs are weak together
+    from warehouse.decisions import read_joint_projects
+
+    parts.append("<h2>5. Projets communs</h2>")
+    projects = read_joint_projects(engine, reference, annee=annee, with_budget=True)
+    if projects.empty:
+        parts.append(f'<p class="note">Aucun projet commun en {annee}.</p>')
+    else:
+        names = {code: e.nom for code, e in reference.establishments.items()}
+        titles = {m.mesure_id: m.titre for m in reference.measures_for_year(annee)}
+        parts.append(
+            '<p class="note">Mesures pour lesquelles au moins plusieurs CHU sont au niveau 0 ou '
+            "1 la même année ; dépense médiane des CHU au niveau 4 ou plus dans la même "
+            "fonction NIST CSF (un premier ordre de grandeur du budget).</p>"
+        )
+        rows = [
+            [
+                (_e(r["mesure_id"]), False, ""),
+                (_e(titles.get(r["mesure_id"], "")), False, ""),
+                (_e(", ".join(names.get(c, c) for c in r["chu"])), False, ""),
+                (_e(", ".join(names.get(c, c) for c in r["chu_au_niveau_4"])), False, ""),
+                (_e(format_figure("depense_ssi_mad", r["depense_fonction_mediane_mad"])), True, ""),
+            ]
+            for r in projects.to_dict("records")
+        ]
+        parts.append(
+            _table(
+                [
+                    "Mesure",
+                    "Intitulé",
+                    "CHU au niveau 0 ou 1",
+                    "CHU au niveau 4 ou plus",
+                    "Dépense médiane dans la fonction",
+                ],
+                rows,
+            )
+        )
+
+    # 6. Campaign status
+    parts.append("<h2>6. État de la campagne</h2>")
     kinds = list(KIND_LABELS)
     rows = []
     for code, establishment in reference.establishments.items():

@@ -20,6 +20,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--annee", type=int, required=True, metavar="N", help="année de campagne")
     parser.add_argument(
+        "--chu",
+        metavar="CODE",
+        default=None,
+        help=(
+            "rapport d'un seul CHU (sa position, sa préparation ISO 27001, son plan d'action, "
+            "ses projets communs), les autres CHU anonymisés comme les voit sa DSI"
+        ),
+    )
+    parser.add_argument(
         "-o", "--output", required=True, metavar="FICHIER.html", help="fichier HTML à écrire"
     )
     add_database_url_argument(parser)
@@ -47,14 +56,30 @@ def handle(args: argparse.Namespace) -> int:
             "écrit mais sans chiffres.",
             file=sys.stderr,
         )
-    document = build_report(engine, args.annee)
+    if args.chu:
+        from expectations.reference import load_reference
+        from pipelines.report_chu import build_chu_report
+
+        reference = load_reference()
+        chu = args.chu.strip().upper()
+        if chu not in reference.establishments:
+            known = ", ".join(reference.chu_codes)
+            print(
+                f"chu-bench : CHU inconnu « {args.chu} » (codes connus : {known}).", file=sys.stderr
+            )
+            return 2
+        document = build_chu_report(engine, chu, args.annee, reference)
+    else:
+        document = build_report(engine, args.annee)
     # SEC (7.7, 7.8): owner-only (every CHU's figures), and in the audit trail.
     from warehouse.audit import AuditAction, cli_actor, record
     from warehouse.private_files import write_private_text
 
     write_private_text(output, document)
-    record(engine, cli_actor(), AuditAction.REPORT_GENERATED, output.name, f"année {args.annee}")
+    scope = f"année {args.annee}" + (f", CHU {args.chu.strip().upper()}" if args.chu else "")
+    record(engine, cli_actor(), AuditAction.REPORT_GENERATED, output.name, scope)
     size = output.stat().st_size / 1024 / 1024
     size_text = f"{size:.1f}".replace(".", ",")
-    print(f"Rapport {args.annee} écrit dans {output} ({size_text} Mo).")
+    what = f"Rapport {args.annee}" + (f" de {args.chu.strip().upper()}" if args.chu else "")
+    print(f"{what} écrit dans {output} ({size_text} Mo).")
     return 0
