@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,6 +27,10 @@ from expectations.contract import DEPENSES, FILE_KINDS, KINDS, MATURITE, NOT_APP
 from warehouse.engine import connect, write_transaction
 from warehouse.schema import drafts
 from warehouse.submissions import as_utc
+
+if TYPE_CHECKING:
+    from expectations.reference import ReferenceData
+    from warehouse.ingestion import IngestionOutcome
 
 Bind = Engine | Connection
 
@@ -163,16 +167,54 @@ def campaign_answers(bind: Bind, *, chu: str, annee: int, kind: str) -> list[dic
     return rows
 
 
-def latest_campaign(bind: Bind, *, chu: str, before: int | None = None) -> int | None:
-    """The latest year (before ``before``, when given) with a current submission of the CHU."""
+def latest_campaign(bind: Bind, *, chu: str, kind: str, until: int | None = None) -> int | None:
+    """The latest year (``until`` included, when given) with a current submission of that
+    kind from the CHU: the campaign the form and the Dépôt page's templates start from."""
     from warehouse.schema import submissions
     from warehouse.submissions import CURRENT
 
     query = sa.select(sa.func.max(submissions.c.annee)).where(
-        submissions.c.chu == chu, submissions.c.status == CURRENT
+        submissions.c.chu == chu, submissions.c.kind == kind, submissions.c.status == CURRENT
     )
-    if before is not None:
-        query = query.where(submissions.c.annee < int(before))
+    if until is not None:
+        query = query.where(submissions.c.annee <= int(until))
     with connect(bind) as conn:
         value = conn.execute(query).scalar()
     return int(value) if value is not None else None
+
+
+def form_file(
+    kind: str, chu: str, annee: int, rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, bytes]:
+    """The form's answers as the contract's CSV (name, bytes): the one shape every channel
+    sends, so the form gets the same contract, report and figures as a file."""
+    from expectations.templates import contract_csv, template_rows
+
+    # template_rows places the answers on the campaign's measures (maturite) or on the one
+    # profile row, with this CHU and year, exactly as the template a DSI would fill.
+    filled = template_rows(kind, chu, annee, prefill=rows)
+    return f"formulaire_{kind}_{chu.lower()}_{annee}.csv", contract_csv(kind, filled)
+
+
+def submit_answers(
+    engine: Engine,
+    *,
+    chu: str,
+    annee: int,
+    kind: str,
+    rows: Sequence[Mapping[str, Any]],
+    sender: str,
+    reference: ReferenceData | None = None,
+) -> IngestionOutcome:
+    """Send the form's answers through the ingestion service (channel « formulaire »): the
+    report comes back at once, the pipeline makes a valid submission current. A valid
+    submission ends the draft; an invalid one keeps it, to be corrected."""
+    from warehouse.ingestion import Channel, ReceivedFile, receive_files
+
+    filename, content = form_file(kind, chu, annee, rows)
+    [outcome] = receive_files(
+        engine, [ReceivedFile(content, filename, chu, sender, Channel.FORM)], reference=reference
+    )
+    if outcome.valid:
+        delete_draft(engine, chu=chu, annee=annee, kind=kind)
+    return outcome

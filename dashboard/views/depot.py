@@ -43,27 +43,38 @@ def process_uploads(viewer: Viewer, files: list[tuple[str, bytes]]) -> list[Inge
 
 
 def _templates(viewer: Viewer) -> None:
+    from dashboard.views.formulaire import template_file  # FORMS (issue 10): XLSX, prefill
     from expectations.contract import DEPENSES, MATURITE, PROFIL
     from expectations.labels import KIND_LABELS
-    from expectations.templates import render_template
 
     reference = get_reference()
     years = reference.campaign_years
     st.subheader("Modèles à remplir")
     st.caption(
         "Chaque modèle est prérempli pour votre CHU et l'année choisie (l'auto-évaluation "
-        "liste toutes les mesures du référentiel). Il s'ouvre directement dans Excel ; "
-        "enregistrez-le ensuite au format CSV."
+        "liste toutes les mesures du référentiel). Le classeur Excel offre des listes "
+        "déroulantes et se renvoie tel quel ; le CSV s'ouvre aussi dans Excel."
     )
     annee = st.selectbox("Année de la campagne", years, index=len(years) - 1, key="depot_annee")
+    fmt = st.radio(
+        "Format",
+        ("xlsx", "csv"),
+        format_func={"xlsx": "Classeur Excel (.xlsx)", "csv": "CSV"}.get,
+        horizontal=True,
+        key="depot_format",
+    )
+    prefill = st.checkbox(
+        "Reprendre les réponses de ma dernière campagne", value=True, key="depot_prefill"
+    )
     columns = st.columns(3)
     for column, kind in zip(columns, (MATURITE, DEPENSES, PROFIL), strict=True):
+        name, content, mime = template_file(viewer, kind, int(annee), fmt, prefill=prefill)
         with column:
             st.download_button(
                 f"Modèle « {KIND_LABELS[kind]} »",
-                data=render_template(kind, viewer.chu, int(annee), reference=reference),
-                file_name=f"{kind}_{viewer.chu.lower()}_{annee}.csv",
-                mime="text/csv",
+                data=content,
+                file_name=name,
+                mime=mime,
                 icon=":material/download:",
                 key=f"template-{kind}",
                 on_click="ignore",
@@ -133,18 +144,22 @@ def render(viewer: Viewer) -> None:
 
     _templates(viewer)
 
+    from dashboard.views import formulaire  # FORMS (issue 10): the form, same ingestion path
+
+    formulaire.render(viewer)
+
     st.subheader("Envoyer des fichiers")
     with st.form("depot", clear_on_submit=True):
         files = st.file_uploader(
-            "Fichiers CSV (auto-évaluation, dépenses, profil)",
-            type=["csv", "txt"],
+            "Fichiers CSV ou classeurs Excel .xlsx (auto-évaluation, dépenses, profil)",
+            type=["csv", "txt", "xlsx"],
             accept_multiple_files=True,
             key="depot_files",
         )
         submitted = st.form_submit_button("Vérifier et déposer", type="primary")
     if submitted:
         if not files:
-            st.warning("Choisissez au moins un fichier CSV.")
+            st.warning("Choisissez au moins un fichier (CSV ou XLSX).")
         else:
             with st.spinner("Vérification des fichiers…"):
                 outcomes = process_uploads(viewer, [(f.name, f.getvalue()) for f in files])

@@ -1,0 +1,220 @@
+"""The Dépôt page's form (issue 10): drafts kept per CHU, year and kind across logins, a DSI
+sees only its own, and the same answers sent as CSV, as XLSX or through the form give the
+same figures (the form goes through the one ingestion service, channel « formulaire »)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from expectations.reference import load_reference
+from expectations.validate import validate_bytes
+from expectations.workbook import csv_to_xlsx
+from tests.dashboard_support import (  # noqa: F401 - fixtures
+    SAMPLE_DIR,
+    collect_text,
+    copy_warehouse,
+    exceptions,
+    login_as,
+    make_app,
+    open_page,
+    seeded_warehouse_fixture,
+    warehouse_url_fixture,
+)
+from warehouse.drafts import (
+    campaign_answers,
+    form_file,
+    list_drafts,
+    load_draft,
+    save_draft,
+    submit_answers,
+)
+from warehouse.engine import make_engine
+from warehouse.ingestion import (
+    Channel,
+    ReceivedFile,
+    changed_partitions,
+    process_pending,
+    receive_files,
+)
+from warehouse.reads import read_benchmark
+from warehouse.refresh import refresh_benchmark
+from warehouse.schema import submissions
+
+FES_MATURITY = SAMPLE_DIR / "FES" / "maturite_fes_2025.csv"
+FES_PROFILE = SAMPLE_DIR / "FES" / "profil_fes_2025.csv"
+
+
+def _pipeline(url: str) -> None:
+    """What the pipeline does with pending submissions (assets/ingest.py)."""
+    engine = make_engine(url)
+    outcomes = process_pending(engine)
+    refresh_benchmark(engine, load_reference(), changed_partitions(outcomes))
+
+
+def _fes_2025(url: str) -> dict:
+    frame = read_benchmark(make_engine(url), 2025)
+    return frame[frame["chu"] == "FES"].iloc[0].to_dict()
+
+
+def _changed_files() -> dict[str, bytes]:
+    """FES's 2025 maturity and profile with other answers: every level 4, 1 000 beds."""
+    maturity = FES_MATURITY.read_bytes()
+    lines = maturity.split(b"\r\n") if b"\r\n" in maturity else maturity.split(b"\n")
+    header = lines[0].split(b";")
+    level = [h.strip().lower() for h in header].index(b"niveau")
+    changed = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(b";")
+        if len(cells) > level and cells[level].strip() not in (b"", b"NA", b"na"):
+            cells[level] = b"4"
+        changed.append(b";".join(cells))
+    profile = FES_PROFILE.read_bytes().replace(b";900;", b";1000;")
+    assert profile != FES_PROFILE.read_bytes()
+    return {"maturite": b"\r\n".join(changed), "profil": profile}
+
+
+def test_same_answers_as_csv_xlsx_and_form_give_the_same_figures(
+    seeded_warehouse: Path, tmp_path: Path
+) -> None:
+    files = _changed_files()
+    urls = {}
+    for way in ("csv", "xlsx", "formulaire"):
+        (tmp_path / way).mkdir()
+        urls[way] = copy_warehouse(seeded_warehouse, tmp_path / way)
+    before = _fes_2025(urls["csv"])
+    for kind, content in files.items():
+        name = f"{kind}_fes_2025"
+        csv_result = validate_bytes(content, f"{name}.csv", sender_chu="FES")
+        assert csv_result.valid, csv_result.report.errors[:3]
+        receive_files(
+            make_engine(urls["csv"]),
+            [ReceivedFile(content, f"{name}.csv", "FES", "dsi", Channel.DEPOT)],
+        )
+        receive_files(
+            make_engine(urls["xlsx"]),
+            [ReceivedFile(csv_to_xlsx(content), f"{name}.xlsx", "FES", "dsi", Channel.DEPOT)],
+        )
+        # The form's answers: what the DSI would have typed, as the form hands them over.
+        typed = csv_result.records.drop(columns=["line"]).to_dict(orient="records")
+        rows = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in typed]
+        if kind == "maturite":
+            for row in rows:
+                row["niveau"] = "NA" if row["niveau"] is None else str(row["niveau"])
+        outcome = submit_answers(
+            make_engine(urls["formulaire"]), chu="FES", annee=2025, kind=kind, rows=rows,
+            sender="dsi",
+        )  # fmt: skip
+        assert outcome.valid and outcome.report["rows"] == csv_result.report.rows
+    for url in urls.values():
+        _pipeline(url)
+    figures = {way: _fes_2025(url) for way, url in urls.items()}
+    assert figures["csv"]["indice_maturite"] != before["indice_maturite"]
+    assert figures["csv"]["depense_par_lit_mad"] != before["depense_par_lit_mad"]
+    for way in ("xlsx", "formulaire"):
+        for column, value in figures["csv"].items():
+            if column.endswith("_submission_id") or column == "computed_at":
+                continue
+            other = figures[way][column]
+            assert (pd.isna(value) and pd.isna(other)) or value == other, (way, column)
+    with make_engine(urls["formulaire"]).connect() as conn:
+        channels = conn.execute(
+            sa.select(submissions.c.channel).where(submissions.c.sender == "dsi")
+        ).scalars()
+        assert set(channels) == {"formulaire"}
+
+
+def test_drafts_are_kept_per_chu_year_and_kind_and_only_for_that_chu(warehouse_url: str) -> None:
+    engine = make_engine(warehouse_url)
+    rows = campaign_answers(engine, chu="FES", annee=2025, kind="profil")
+    save_draft(engine, chu="FES", annee=2025, kind="profil", rows=rows, saved_by="a")
+    tng = [{**rows[0], "lits": 321}]
+    save_draft(engine, chu="TNG", annee=2025, kind="profil", rows=tng, saved_by="b")
+    save_draft(
+        engine, chu="FES", annee=2025, kind="profil", rows=[{**rows[0], "lits": 777}], saved_by="a"
+    )
+    [fes] = list_drafts(engine, chu="FES")
+    assert (fes.annee, fes.kind, fes.rows[0]["lits"]) == (2025, "profil", 777)
+    assert load_draft(engine, chu="FES", annee=2024, kind="profil") is None
+    assert load_draft(engine, chu="TNG", annee=2025, kind="profil").rows[0]["lits"] == 321
+
+
+def test_an_invalid_form_is_refused_with_the_file_report_and_keeps_its_draft(
+    warehouse_url: str,
+) -> None:
+    engine = make_engine(warehouse_url)
+    rows = campaign_answers(engine, chu="FES", annee=2025, kind="profil")
+    broken = [{**rows[0], "effectif_ssi": 9999}]
+    save_draft(engine, chu="FES", annee=2025, kind="profil", rows=broken, saved_by="dsi")
+    outcome = submit_answers(
+        engine, chu="FES", annee=2025, kind="profil", rows=broken, sender="dsi"
+    )
+    name, content = form_file("profil", "FES", 2025, broken)
+    as_file = validate_bytes(content, name, sender_chu="FES").report.to_dict()
+    assert not outcome.valid
+    assert outcome.report["errors"] == as_file["errors"]
+    assert outcome.report["errors"][0]["column"] == "effectif_ssi"
+    assert load_draft(engine, chu="FES", annee=2025, kind="profil") is not None
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _form(at, kind: str):  # noqa: ANN001, ANN202
+    at.radio(key="formulaire_kind").set_value(kind).run()
+    assert not exceptions(at), exceptions(at)
+    return at
+
+
+def _button(at, label: str):  # noqa: ANN001, ANN202
+    [button] = [b for b in at.button if b.label == label]
+    return button
+
+
+def test_the_page_form_saves_a_draft_found_at_the_next_login_then_submits_it(
+    warehouse_url: str,
+) -> None:
+    engine = make_engine(warehouse_url)
+    at = login_as(make_app(), "dsi-fes-test")
+    open_page(at, "depot")
+    _form(at, "profil")
+    lits = next(n for n in at.number_input if n.label == "Lits")
+    assert lits.value == campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"]
+    lits.set_value(1234)
+    _button(at, "Enregistrer le brouillon").click().run()
+    assert not exceptions(at), exceptions(at)
+    assert load_draft(engine, chu="FES", annee=2025, kind="profil").rows[0]["lits"] == 1234
+
+    again = login_as(make_app(), "dsi-fes-test")  # a new session: logged out and back in
+    open_page(again, "depot")
+    _form(again, "profil")
+    assert any("Brouillon enregistré le" in c.value for c in again.caption)
+    assert next(n for n in again.number_input if n.label == "Lits").value == 1234
+    _button(again, "Vérifier et envoyer").click().run()
+    assert not exceptions(again), exceptions(again)
+    with engine.connect() as conn:
+        sent = conn.execute(
+            sa.select(submissions.c.status, submissions.c.channel, submissions.c.chu)
+            .where(submissions.c.sender == "dsi-fes-test")
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in sent] == [("pending", "formulaire", "FES")]
+    assert load_draft(engine, chu="FES", annee=2025, kind="profil") is None
+    _pipeline(warehouse_url)
+    assert campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"] == 1234
+
+
+def test_a_dsi_never_sees_another_chus_draft(warehouse_url: str) -> None:
+    engine = make_engine(warehouse_url)
+    rows = campaign_answers(engine, chu="TNG", annee=2024, kind="profil")
+    save_draft(
+        engine, chu="TNG", annee=2025, kind="profil", rows=[{**rows[0], "lits": 4321}],
+        saved_by="dsi-tng-test",
+    )  # fmt: skip
+    at = login_as(make_app(), "dsi-fes-test")
+    open_page(at, "depot")
+    _form(at, "profil")
+    text = collect_text(at)
+    assert "4321" not in text and "dsi-tng-test" not in text
+    assert not any("Brouillon enregistré le" in c.value for c in at.caption)
