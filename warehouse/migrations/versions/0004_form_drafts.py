@@ -1,4 +1,4 @@
-"""FORMS (issue 10): the drafts of the Dépôt page's form.
+"""FORMS (issue 10): drafts of the Dépôt page's form, one per CHU, year and kind.
 
 Revision ID: 0004_form_drafts
 Revises: 0003_accounts_sessions_audit
