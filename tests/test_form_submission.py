@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from expectations.reference import load_reference
 from expectations.validate import validate_bytes
 from expectations.workbook import csv_to_xlsx
 from tests.dashboard_support import (  # noqa: F401 - fixtures
@@ -23,6 +22,13 @@ from tests.dashboard_support import (  # noqa: F401 - fixtures
     seeded_warehouse_fixture,
     warehouse_url_fixture,
 )
+from tests.form_support import (
+    button,
+    changed_fes_files,
+    choose_form,
+    fes_2025_figures,
+    run_pipeline,
+)
 from warehouse.drafts import (
     campaign_answers,
     form_file,
@@ -35,56 +41,20 @@ from warehouse.engine import make_engine
 from warehouse.ingestion import (
     Channel,
     ReceivedFile,
-    changed_partitions,
-    process_pending,
     receive_files,
 )
-from warehouse.reads import read_benchmark
-from warehouse.refresh import refresh_benchmark
 from warehouse.schema import submissions
-
-FES_MATURITY = SAMPLE_DIR / "FES" / "maturite_fes_2025.csv"
-FES_PROFILE = SAMPLE_DIR / "FES" / "profil_fes_2025.csv"
-
-
-def _pipeline(url: str) -> None:
-    """What the pipeline does with pending submissions (assets/ingest.py)."""
-    engine = make_engine(url)
-    outcomes = process_pending(engine)
-    refresh_benchmark(engine, load_reference(), changed_partitions(outcomes))
-
-
-def _fes_2025(url: str) -> dict:
-    frame = read_benchmark(make_engine(url), 2025)
-    return frame[frame["chu"] == "FES"].iloc[0].to_dict()
-
-
-def _changed_files() -> dict[str, bytes]:
-    """FES's 2025 maturity and profile with other answers: every level 4, 1 000 beds."""
-    maturity = FES_MATURITY.read_bytes()
-    lines = maturity.split(b"\r\n") if b"\r\n" in maturity else maturity.split(b"\n")
-    header = lines[0].split(b";")
-    level = [h.strip().lower() for h in header].index(b"niveau")
-    changed = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(b";")
-        if len(cells) > level and cells[level].strip() not in (b"", b"NA", b"na"):
-            cells[level] = b"4"
-        changed.append(b";".join(cells))
-    profile = FES_PROFILE.read_bytes().replace(b";900;", b";1000;")
-    assert profile != FES_PROFILE.read_bytes()
-    return {"maturite": b"\r\n".join(changed), "profil": profile}
 
 
 def test_same_answers_as_csv_xlsx_and_form_give_the_same_figures(
     seeded_warehouse: Path, tmp_path: Path
 ) -> None:
-    files = _changed_files()
+    files = changed_fes_files()
     urls = {}
     for way in ("csv", "xlsx", "formulaire"):
         (tmp_path / way).mkdir()
         urls[way] = copy_warehouse(seeded_warehouse, tmp_path / way)
-    before = _fes_2025(urls["csv"])
+    before = fes_2025_figures(urls["csv"])
     for kind, content in files.items():
         name = f"{kind}_fes_2025"
         csv_result = validate_bytes(content, f"{name}.csv", sender_chu="FES")
@@ -109,8 +79,8 @@ def test_same_answers_as_csv_xlsx_and_form_give_the_same_figures(
         )  # fmt: skip
         assert outcome.valid and outcome.report["rows"] == csv_result.report.rows
     for url in urls.values():
-        _pipeline(url)
-    figures = {way: _fes_2025(url) for way, url in urls.items()}
+        run_pipeline(url)
+    figures = {way: fes_2025_figures(url) for way, url in urls.items()}
     assert figures["csv"]["indice_maturite"] != before["indice_maturite"]
     assert figures["csv"]["depense_par_lit_mad"] != before["depense_par_lit_mad"]
     for way in ("xlsx", "formulaire"):
@@ -162,37 +132,26 @@ def test_an_invalid_form_is_refused_with_the_file_report_and_keeps_its_draft(
 # --------------------------------------------------------------------------- the page
 
 
-def _form(at, kind: str):  # noqa: ANN001, ANN202
-    at.radio(key="formulaire_kind").set_value(kind).run()
-    assert not exceptions(at), exceptions(at)
-    return at
-
-
-def _button(at, label: str):  # noqa: ANN001, ANN202
-    [button] = [b for b in at.button if b.label == label]
-    return button
-
-
 def test_the_page_form_saves_a_draft_found_at_the_next_login_then_submits_it(
     warehouse_url: str,
 ) -> None:
     engine = make_engine(warehouse_url)
     at = login_as(make_app(), "dsi-fes-test")
     open_page(at, "depot")
-    _form(at, "profil")
+    choose_form(at, "profil")
     lits = next(n for n in at.number_input if n.label == "Lits")
     assert lits.value == campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"]
     lits.set_value(1234)
-    _button(at, "Enregistrer le brouillon").click().run()
+    button(at, "Enregistrer le brouillon").click().run()
     assert not exceptions(at), exceptions(at)
     assert load_draft(engine, chu="FES", annee=2025, kind="profil").rows[0]["lits"] == 1234
 
     again = login_as(make_app(), "dsi-fes-test")  # a new session: logged out and back in
     open_page(again, "depot")
-    _form(again, "profil")
+    choose_form(again, "profil")
     assert any("Brouillon enregistré le" in c.value for c in again.caption)
     assert next(n for n in again.number_input if n.label == "Lits").value == 1234
-    _button(again, "Vérifier et envoyer").click().run()
+    button(again, "Vérifier et envoyer").click().run()
     assert not exceptions(again), exceptions(again)
     with engine.connect() as conn:
         sent = conn.execute(
@@ -201,7 +160,7 @@ def test_the_page_form_saves_a_draft_found_at_the_next_login_then_submits_it(
         ).all()  # fmt: skip
     assert [tuple(r) for r in sent] == [("pending", "formulaire", "FES")]
     assert load_draft(engine, chu="FES", annee=2025, kind="profil") is None
-    _pipeline(warehouse_url)
+    run_pipeline(warehouse_url)
     assert campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"] == 1234
 
 
@@ -214,7 +173,7 @@ def test_a_dsi_never_sees_another_chus_draft(warehouse_url: str) -> None:
     )  # fmt: skip
     at = login_as(make_app(), "dsi-fes-test")
     open_page(at, "depot")
-    _form(at, "profil")
+    choose_form(at, "profil")
     text = collect_text(at)
     assert "4321" not in text and "dsi-tng-test" not in text
     assert not any("Brouillon enregistré le" in c.value for c in at.caption)
