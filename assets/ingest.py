@@ -1,7 +1,7 @@
 """Ingestion in batches (DESIGN §4, §7): one run ingests every new file of a sensor tick or
 of a ``chu-bench run`` call, and the pending submissions of the Dépôt page.
 
-The run's single step, ``ingest_batch``, is a thin shell over ``warehouse.ingestion``:
+The run's single step, ``ingest`` (job ``ingest_batch``), is a thin shell over ``warehouse.ingestion``:
 it reads the landed files (never through a symbolic link), hands them to the ingestion
 service (one batch validation, bulk loads), records the refused paths, processes the
 pending submissions, then refreshes the benchmark for the CHU × year partitions the batch
@@ -10,9 +10,9 @@ the Dagster UI shows:
 
 * a materialization of ``warehouse_load`` on the CHU × year partition (counts of new,
   current and rejected submissions, their ids);
-* an evaluation of the asset check ``contrat_respecte`` per new file of that partition:
-  passed for a valid file, **failed (severity ERROR)** for a rejected one, with the
-  report's rules, lines and columns in its metadata. A rejection is data: it never fails
+* an evaluation of the asset check ``contrat_respecte`` on that partition: passed when
+  every new file of the partition is valid, **failed (severity ERROR)** when one was
+  rejected, with each rejected file's report (rules, lines, columns) in its metadata. A rejection is data: it never fails
   the run; a run fails only when the pipeline itself fails (warehouse down...);
 * a materialization of the three benchmark assets, with the years recomputed.
 
@@ -61,6 +61,7 @@ TIMING_BENCHMARK = "duree_benchmark_s"
 class LandedFileConfig(dg.Config):
     path: str = Field(description="Path of the landed file (<landing>/<CHU>/<file>).")
     sender_chu: str = Field(description="Registry code of the CHU folder it was found in.")
+    sha256: str = Field(default="", description="SHA-256 of its bytes when the batch was planned.")
 
 
 class RefusedPathConfig(dg.Config):
@@ -141,7 +142,7 @@ def _partition(outcome: "IngestionOutcome") -> str | None:
 
 
 def _record(context: dg.OpExecutionContext, outcomes: list["IngestionOutcome"]) -> None:
-    """One materialization per partition, one check evaluation per new file."""
+    """One materialization and one check evaluation per partition the batch touched."""
     by_partition: dict[str, list[IngestionOutcome]] = defaultdict(list)
     for outcome in outcomes:
         if outcome.created:
@@ -165,36 +166,45 @@ def _record(context: dg.OpExecutionContext, outcomes: list["IngestionOutcome"]) 
                 },
             )
         )
-        for outcome in items:
-            context.log_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=WAREHOUSE_LOAD,
-                    check_name=CONTRACT_CHECK,
-                    passed=outcome.valid,
-                    severity=dg.AssetCheckSeverity.ERROR,
-                    partition=key,
-                    metadata={
-                        "submission_id": outcome.submission_id,
-                        "statut": str(outcome.status),
-                        "type": outcome.kind or "inconnu",
-                        "lignes": int(outcome.report.get("rows") or 0),
-                        "erreurs": len(outcome.errors),
-                        "avertissements": len(outcome.report.get("warnings") or []),
-                        "rapport": dg.MetadataValue.md(report_markdown(outcome.report)),
-                    },
-                )
+        # One evaluation per partition and run: Dagster keeps one check result per
+        # partition and run, so a rejected file must not hide behind a valid one.
+        rejected = [o for o in items if not o.valid]
+        reports = [
+            f"**Soumission {o.submission_id}** ({o.kind or 'type inconnu'})\n\n"
+            + report_markdown(o.report)
+            for o in rejected
+        ]
+        context.log_event(
+            dg.AssetCheckEvaluation(
+                asset_key=WAREHOUSE_LOAD,
+                check_name=CONTRACT_CHECK,
+                passed=not rejected,
+                severity=dg.AssetCheckSeverity.ERROR,
+                partition=key,
+                metadata={
+                    "fichiers": len(items),
+                    "rejetes": len(rejected),
+                    "erreurs": sum(len(o.errors) for o in rejected),
+                    "soumissions_rejetees": dg.MetadataValue.text(
+                        ", ".join(str(o.submission_id) for o in rejected)
+                    ),
+                    "rapport": dg.MetadataValue.md(
+                        "\n\n".join(reports) or "Chaque fichier respecte le contrat."
+                    ),
+                },
             )
+        )
 
 
 @dg.op(
-    name="ingest_batch",
+    name="ingest",
     out=dg.Out(dg.Nothing),
     description=(
         "Ingère un lot : fichiers déposés (lus, validés en une fois, conservés), chemins "
         "refusés, dépôts en attente ; puis recalcule le benchmark des partitions touchées."
     ),
 )
-def ingest_batch(
+def ingest(
     context: dg.OpExecutionContext,
     config: IngestBatchConfig,
     warehouse: WarehouseResource,

@@ -98,7 +98,7 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
 
 
 def _step_metadata(result: dg.ExecuteInProcessResult) -> dict[str, float]:
-    """The output metadata of the ``ingest_batch`` step (counts and timings)."""
+    """The output metadata of the ``ingest`` step of ``ingest_batch`` (counts and timings)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_OUTPUT":
             metadata = event.event_specific_data.metadata or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.benchmark import BENCHMARK, CAMPAIGN_STATUS, POOLING
-from assets.ingest import ingest_batch
+from assets.ingest import ingest
 
 
 # One step in the run's own process: a subprocess per step (the multiprocess executor)
@@ -20,7 +20,7 @@ from assets.ingest import ingest_batch
     ),
 )
 def ingest_batch_job() -> None:
-    ingest_batch()
+    ingest()
 
 
 benchmark_job = dg.define_asset_job(

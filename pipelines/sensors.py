@@ -5,7 +5,7 @@
 ``chu-bench run``, lists the files whose bytes the warehouse has not received from their
 CHU folder, and the refused paths (symbolic links, paths leading outside the landing root)
 not recorded yet. ``run_key`` is derived from the batch's (SHA-256, CHU) pairs, so the same
-files never give two runs; when a run fails for a reason other than the files (database
+batch never gives two runs; when a run fails for a reason other than the files (database
 down...), Dagster will not request the same batch again, but the next new file gives a
 new batch that includes them, and the weekly check ``depot_entierement_traite`` lists them.
 
@@ -36,7 +36,10 @@ CHANNEL_SENSOR = "capteur"
 def batch_run_configs(plan: LandingPlan, *, channel: str = CHANNEL_SENSOR) -> list[dict]:
     """The run configs of ``ingest_batch`` that ingest what ``plan`` found to do (the same
     for the sensor and ``chu-bench run``): one per ``MAX_FILES_PER_RUN`` files."""
-    files = [{"path": str(f.path.absolute()), "sender_chu": f.chu} for f in plan.new]
+    files = [
+        {"path": str(f.path.absolute()), "sender_chu": f.chu, "sha256": plan.digests[f.path]}
+        for f in plan.new
+    ]
     refused = [{"path": r.display, "sender_chu": r.chu, "reason": r.reason} for r in plan.refused]
     configs = []
     for start in range(0, max(len(files), 1), MAX_FILES_PER_RUN):
@@ -46,9 +49,7 @@ def batch_run_configs(plan: LandingPlan, *, channel: str = CHANNEL_SENSOR) -> li
             configs.append(
                 {
                     "ops": {
-                        "ingest_batch": {
-                            "config": {"files": chunk, "refused": extra, "channel": channel}
-                        }
+                        "ingest": {"config": {"files": chunk, "refused": extra, "channel": channel}}
                     }
                 }
             )
@@ -56,9 +57,9 @@ def batch_run_configs(plan: LandingPlan, *, channel: str = CHANNEL_SENSOR) -> li
 
 
 def _batch_key(config: dict) -> str:
-    body = config["ops"]["ingest_batch"]["config"]
+    body = config["ops"]["ingest"]["config"]
     digest = hashlib.sha256()
-    for item in sorted(f"{f['sender_chu']}:{f['path']}" for f in body["files"]):
+    for item in sorted(f"{f['sha256']}:{f['sender_chu']}" for f in body["files"]):
         digest.update(item.encode())
     for item in sorted(f"{r['sender_chu']}:{r['path']}" for r in body["refused"]):
         digest.update(b"refus:" + item.encode())
@@ -100,7 +101,7 @@ def landing_sensor(
         return dg.SkipReason(f"Aucun nouveau fichier dans {directory} ({plan.seen} vus).")
     requests = []
     for config in configs:
-        body = config["ops"]["ingest_batch"]["config"]
+        body = config["ops"]["ingest"]["config"]
         requests.append(
             dg.RunRequest(
                 run_key=_batch_key(config),
@@ -137,7 +138,7 @@ def pending_submissions_sensor(
             dg.RunRequest(
                 # The same pending set asks once; a new upload makes a new set.
                 run_key="depots:" + hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest(),
-                run_config={"ops": {"ingest_batch": {"config": {"submission_ids": ids}}}},
+                run_config={"ops": {"ingest": {"config": {"submission_ids": ids}}}},
                 tags={"chu_bench/depots": str(len(ids)), "chu_bench/origine": "tableau de bord"},
             )
         ]

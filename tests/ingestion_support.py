@@ -45,16 +45,19 @@ def _encoding(content: bytes) -> str:
     return "utf-8"
 
 
-def with_first_row_value(content: bytes, kind: str, value: Callable[[str], str]) -> bytes:
-    """The file with the kind's changed column (see above) of its first data row replaced,
-    written back in its own encoding and delimiter (sample files vary in both)."""
+def with_first_row_value(
+    content: bytes, kind: str, value: Callable[[str], str], column_name: str | None = None
+) -> bytes:
+    """The file with ``column_name`` (default: the kind's changed column, see above) of its
+    first data row replaced, written back in its own encoding and delimiter (sample files
+    vary in both)."""
     encoding = _encoding(content)
     text = content.decode(encoding)
     newline = "\r\n" if "\r\n" in text else "\n"
     header_line = text.lstrip("\ufeff").splitlines()[0]
     delimiter = max((";", ",", "\t"), key=header_line.count)
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    column = [_plain(h) for h in records[0]].index(_CHANGED_COLUMN[kind])
+    column = [_plain(h) for h in records[0]].index(column_name or _CHANGED_COLUMN[kind])
     row = next(i for i, r in enumerate(records) if i > 0 and any(c.strip() for c in r))
     records[row][column] = value(records[row][column].strip())
     out = io.StringIO(newline="")
@@ -146,4 +149,60 @@ def run_pending_submissions(url: str) -> list[Any]:
     return [
         job.execute_in_process(run_config={**request.run_config, **QUIET}, raise_on_error=False)
         for request in result.run_requests or []
+    ]
+
+
+def land(landing: Path, chu: str, sample: str, name: str | None = None) -> Path:
+    """Copy a sample file (``"FES/profil_fes_2025.csv"``) into ``landing/<chu>/``."""
+    target = landing / chu / (name or Path(sample).name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((SAMPLE_DIR / sample).read_bytes())
+    return target
+
+
+def evaluate_landing_sensor(landing: Path, url: str, settle: float = 0.0) -> list[Any]:
+    """The run requests of one tick of ``landing_sensor`` ([] when it skips)."""
+    import dagster as dg
+
+    from assets.resources import LandingResource, WarehouseResource
+    from pipelines.sensors import landing_sensor
+
+    context = dg.build_sensor_context(
+        resources={
+            "landing": LandingResource(directory=str(landing), settle_seconds=settle),
+            "warehouse": WarehouseResource(database_url=url),
+        }
+    )
+    result = landing_sensor(context)
+    if isinstance(result, dg.SkipReason):
+        return []
+    return list(result.run_requests or [])
+
+
+def execute_request(request: Any, url: str, instance: Any = None) -> Any:
+    """Execute what a sensor asked for, as the daemon would (in process)."""
+    from pipelines.definitions import build_defs
+
+    job = build_defs(database_url=url).resolve_job_def(request.job_name or "ingest_batch")
+    return job.execute_in_process(
+        run_config={**request.run_config, **QUIET},
+        partition_key=request.partition_key,
+        instance=instance,
+        raise_on_error=False,
+    )
+
+
+def check_evaluations(result: Any) -> list[Any]:
+    """The asset check evaluations a run recorded (``AssetCheckEvaluation``)."""
+    return [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+
+
+def materializations(result: Any) -> list[Any]:
+    """The asset materializations a run recorded (``AssetMaterialization``)."""
+    return [
+        e.event_specific_data.materialization for e in result.get_asset_materialization_events()
     ]

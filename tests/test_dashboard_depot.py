@@ -16,6 +16,7 @@ from tests.dashboard_support import (  # noqa: F401 - fixtures
     seeded_warehouse_fixture,
     warehouse_url_fixture,
 )
+from tests.ingestion_support import check_evaluations, run_pending_submissions
 from warehouse.engine import make_engine
 from warehouse.schema import benchmark, profiles, submissions
 
@@ -36,6 +37,11 @@ def _upload(at, files: list[tuple[str, bytes]]):  # noqa: ANN001, ANN202
     at.run()
     assert not exceptions(at), exceptions(at)
     return at
+
+
+def _report_table(at) -> pd.DataFrame:  # noqa: ANN001
+    """The report's table of errors (the page also holds the form's tables)."""
+    return next(d.value for d in at.dataframe if "Message" in d.value.columns)
 
 
 def _depot(url: str):  # noqa: ANN202
@@ -68,11 +74,31 @@ def test_page_offers_the_three_templates(warehouse_url: str) -> None:
     assert len(labels) == 3 and all(label.startswith("Modèle") for label in labels)
 
 
-def test_valid_upload_becomes_current(warehouse_url: str) -> None:
+def _statuses(url: str, filename: str) -> list[str]:
+    with make_engine(url).connect() as conn:
+        return list(
+            conn.execute(
+                sa.select(submissions.c.status).where(submissions.c.filename == filename)
+            ).scalars()
+        )
+
+
+def test_valid_upload_is_checked_at_once_then_made_current_by_the_pipeline(
+    warehouse_url: str,
+) -> None:
     before = _current(warehouse_url, "FES", 2025, "profil")
     at = _depot(warehouse_url)
     _upload(at, [("profil_fes_2025_v2.csv", FES_PROFILE_NEW)])
     assert any("fichier valide" in s.value for s in at.success)
+    assert any("le pipeline l'intègre" in i.value for i in at.info)
+    # Validated and kept, not yet current: the pipeline owns the warehouse's state.
+    assert _statuses(warehouse_url, "profil_fes_2025_v2.csv") == ["pending"]
+    assert _current(warehouse_url, "FES", 2025, "profil") == before
+
+    (run,) = run_pending_submissions(warehouse_url)  # the Dagster sensor, then its run
+    assert run.success
+    (check,) = check_evaluations(run)
+    assert check.partition == "2025|FES" and check.passed
     [now] = _current(warehouse_url, "FES", 2025, "profil")
     assert now["sender"] == "dsi-fes-test"
     assert now["channel"] == "depot"
@@ -107,7 +133,11 @@ def test_invalid_upload_shows_its_errors_and_is_rejected(warehouse_url: str) -> 
     at = _depot(warehouse_url)
     _upload(at, [("profil_casse.csv", FES_PROFILE_BROKEN)])
     assert any("fichier invalide" in e.value for e in at.error)
-    errors = at.dataframe[0].value
+    (run,) = run_pending_submissions(warehouse_url)
+    assert run.success  # a rejection is data: a failed check, not a failed run
+    (check,) = check_evaluations(run)
+    assert check.partition == "2025|FES" and not check.passed
+    errors = _report_table(at)
     assert isinstance(errors, pd.DataFrame)
     assert list(errors.columns) == ["Ligne", "Colonne", "Valeur lue", "Message"]
     assert "2" in set(errors["Ligne"])
@@ -129,7 +159,8 @@ def test_another_chus_file_is_refused(warehouse_url: str) -> None:
     at = _depot(warehouse_url)
     _upload(at, [("maturite_tng_2024.csv", TNG_MATURITY)])
     assert any("fichier invalide" in e.value for e in at.error)
-    errors = at.dataframe[0].value
+    run_pending_submissions(warehouse_url)
+    errors = _report_table(at)
     assert "chu" in set(errors["Colonne"])
     assert _current(warehouse_url, "TNG", 2024, "maturite") == before
     engine = make_engine(warehouse_url)
@@ -151,6 +182,8 @@ def test_several_files_at_once(warehouse_url: str) -> None:
         [("profil_fes_2025_v2.csv", FES_PROFILE_NEW), ("profil_casse.csv", FES_PROFILE_BROKEN)],
     )
     assert len(at.success) == 1 and any("fichier invalide" in e.value for e in at.error)
+    (run,) = run_pending_submissions(warehouse_url)  # both files in one run
+    assert run.success
     assert _current(warehouse_url, "FES", 2025, "profil")[0]["filename"] == "profil_fes_2025_v2.csv"
 
 
@@ -159,6 +192,7 @@ def test_a_copy_of_a_peers_stored_file_reveals_nothing(warehouse_url: str) -> No
     at = _depot(warehouse_url)
     _upload(at, [("maturite_tng_2024.csv", TNG_MATURITY_SAMPLE)])
     assert any("fichier invalide" in e.value for e in at.error)
+    run_pending_submissions(warehouse_url)
     # Sent by FES, the same bytes are FES's own (rejected) submission: nothing says that
     # Tanger's file was already received, nor anything about it.
     assert not [i.value for i in at.info if "déjà été reçu" in i.value]

@@ -26,18 +26,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::dagster.BetaWarning")
 def test_definitions_load_with_every_object() -> None:
     repository = defs.get_repository_def()
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {
-        "validated_submission",
-        "warehouse_load",
-        "benchmark",
-        "pooling_opportunities",
-        "campaign_status",
-    }
-    assert {"ingest_file", "ingest_unmapped_file", "benchmark_job"} <= set(repository.job_names)
+    assert keys == {"warehouse_load", "benchmark", "pooling_opportunities", "campaign_status"}
+    assert {"ingest_batch", "benchmark_job"} <= set(repository.job_names)
     sensors = {s.name: s for s in repository.sensor_defs}
-    assert set(sensors) == {"landing_sensor", "benchmark_automation"}
+    assert set(sensors) == {"landing_sensor", "pending_submissions"}
     for sensor in sensors.values():
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        assert sensor.job_name == "ingest_batch"
     assert sensors["landing_sensor"].minimum_interval_seconds == 30
     (schedule,) = repository.schedule_defs
     assert schedule.name == "weekly_benchmark"
@@ -46,11 +41,13 @@ def test_definitions_load_with_every_object() -> None:
     assert schedule.job_name == "benchmark_job"
 
 
-def test_contract_check_is_blocking_and_declared_on_the_asset() -> None:
-    checks = {
-        spec.key.name: spec for spec in defs.resolve_assets_def("validated_submission").check_specs
-    }
-    assert checks["contrat_respecte"].blocking
+def test_contract_check_is_declared_on_the_partitioned_load_and_never_blocks() -> None:
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("warehouse_load")).partitions_def == CHU_YEAR_PARTITIONS
+    (check,) = [k for k in graph.asset_check_keys if k.name == "contrat_respecte"]
+    assert check.asset_key == dg.AssetKey("warehouse_load")
+    # A rejected file must not stop anything: the check is evaluated, never blocking.
+    assert not graph.get_check_spec(check).blocking
     landing = defs.resolve_assets_def("campaign_status").check_specs
     assert [spec.name for spec in landing] == ["depot_entierement_traite"]
 

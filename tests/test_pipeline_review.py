@@ -17,7 +17,9 @@ import sqlalchemy as sa
 
 from pipelines.cli import main
 from tests.conftest import SAMPLE_DIR
-from tests.test_sensor_landing import evaluate, land, run
+from tests.ingestion_support import check_evaluations, land
+from tests.ingestion_support import evaluate_landing_sensor as evaluate
+from tests.ingestion_support import execute_request as run
 from warehouse.benchmark import MANQUANT, VALIDE, compute_campaign_status
 from warehouse.engine import dispose_engines, make_engine
 from warehouse.schema import maturity_answers, metadata, submissions
@@ -101,11 +103,18 @@ def test_sensor_requests_the_rightful_senders_copy(tmp_path: Path, sqlite_url: s
     wrong.parent.mkdir()
     shutil.copyfile(SAMPLE_DIR / FES_MATURITE, wrong)
     (first,) = evaluate(tmp_path, sqlite_url)
-    assert not run(first, sqlite_url).success  # rejected: MAR is not FES
+    result = run(first, sqlite_url)
+    assert result.success
+    assert [(c.partition, c.passed) for c in check_evaluations(result)] == [("2025|MAR", False)]
     land(tmp_path, "FES", FES_MATURITE)
     (second,) = evaluate(tmp_path, sqlite_url)
-    assert second.partition_key == "2025|FES" and second.run_key != first.run_key
-    assert run(second, sqlite_url).success
+    assert second.run_key != first.run_key
+    assert [
+        f["sender_chu"] for f in second.run_config["ops"]["ingest"]["config"]["files"]
+    ] == ["FES"]
+    result = run(second, sqlite_url)
+    assert result.success
+    assert [(c.partition, c.passed) for c in check_evaluations(result)] == [("2025|FES", True)]
     statuses = list_submissions(make_engine(sqlite_url))[["sender_chu", "status"]]
     assert sorted(map(tuple, statuses.values.tolist())) == [
         ("FES", "current"),
@@ -289,19 +298,20 @@ def test_a_file_that_vanishes_after_the_scan_does_not_stop_the_others(
 ) -> None:
     gone = land(tmp_path, "FES", "FES/profil_fes_2025.csv")
     land(tmp_path, "FES", FES_MATURITE)
-    real_read = Path.read_bytes
+    import assets.landing
 
-    def read_bytes(self: Path) -> bytes:
-        if self == gone:
-            raise FileNotFoundError(2, "No such file or directory", str(self))
-        return real_read(self)
+    real_read = assets.landing.read_landed
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    def read_landed(path: Path) -> bytes:
+        if path == gone:
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_read(path)
+
+    monkeypatch.setattr(assets.landing, "read_landed", read_landed)
     # The sensor skips the unreadable file and still asks for the other one.
     (request,) = evaluate(tmp_path, sqlite_url)
-    assert request.run_config["ops"]["validated_submission"]["config"]["path"].endswith(
-        "maturite_fes_2025.csv"
-    )
+    (entry,) = request.run_config["ops"]["ingest"]["config"]["files"]
+    assert entry["path"].endswith("maturite_fes_2025.csv")
     # chu-bench run says which file failed, loads the other, and exits non-zero.
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
