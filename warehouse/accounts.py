@@ -31,7 +31,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Engine
 
-from warehouse.audit import UNKNOWN_ACTOR, AuditAction, record
+from warehouse.audit import SYSTEM_ACTOR, UNKNOWN_ACTOR, AuditAction, record
 from warehouse.engine import connect, write_transaction
 from warehouse.private_files import write_private_text
 from warehouse.schema import users
@@ -187,7 +187,7 @@ def create_user(
             )
         )
         detail = f"rôle {role}" + (f", CHU {code}" if code else "")
-        record(conn, actor or UNKNOWN_ACTOR, AuditAction.ACCOUNT_CREATED, name, detail, now=created)
+        record(conn, actor or SYSTEM_ACTOR, AuditAction.ACCOUNT_CREATED, name, detail, now=created)
     return Account(name, role, code, True, created, 0, None)
 
 
@@ -215,7 +215,7 @@ def _update(
         result = conn.execute(users.update().where(users.c.username == name).values(**values))
         if result.rowcount == 0:
             raise AccountError(f"Compte « {name} » introuvable.")
-        record(conn, actor or UNKNOWN_ACTOR, action, name)
+        record(conn, actor or SYSTEM_ACTOR, action, name)
 
 
 def disable_user(engine: Engine, username: str, *, actor: str | None = None) -> None:

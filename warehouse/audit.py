@@ -4,8 +4,8 @@ Recorded: logins (successful or not), account changes, uploads, table downloads 
 generated. Each event is (when, actor, action, target, detail): the actor is an account
 name (``(inconnu)`` for a login attempt under a name that matches no account — the typed
 text could be a password typed in the wrong field), ``cli:<system user>`` for the command
-line; the target names an account, a table, a submission or a report; the detail is a
-short fact (a role, a format, a reason). Passwords, cell values and file contents never
+line, ``(système)`` for code that named no actor; the target names an account, a table,
+a submission or a report; the detail is a short fact (a role, a format, a reason). Passwords, cell values and file contents never
 enter this table: callers pass identifiers only, and the text is cut to the column sizes.
 
 Plain functions, no Streamlit: the dashboard, the CLI and the pipeline call ``record``.
@@ -27,6 +27,8 @@ from warehouse.engine import connect, write_transaction
 from warehouse.schema import audit_events
 
 UNKNOWN_ACTOR = "(inconnu)"
+# A change made by code that named no actor (a script, the tests' seeding).
+SYSTEM_ACTOR = "(système)"
 _ACTOR_MAX = audit_events.c.actor.type.length
 _TARGET_MAX = audit_events.c.target.type.length
 _DETAIL_MAX = audit_events.c.detail.type.length

@@ -196,6 +196,7 @@ def _audit_section(viewer: Viewer) -> None:
         "Actions",
         list(AuditAction),
         format_func=lambda a: ACTION_LABELS.get(a, str(a)),
+        placeholder="Toutes",
         key="audit_actions",
     )
     since = columns[2].date_input("Du", value=None, key="audit_du", format="DD/MM/YYYY")
