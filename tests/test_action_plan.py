@@ -4,12 +4,12 @@ tests/iso_support.py."""
 from __future__ import annotations
 
 from tests.iso_support import MEASURES, answers
-from warehouse.plan import PEER_CODES_COLUMN, PLAN_COLUMNS, compute_plan
+from warehouse.plan import PEER_CODES_COLUMN, PLAN_COLUMNS, PLAN_EXTRA_COLUMNS, compute_plan
 
 
 def test_plan_of_a_with_given_and_missing_targets() -> None:
     plan = compute_plan(answers(), MEASURES, "A", 2024, name_peers=True)
-    assert tuple(plan.columns) == (*PLAN_COLUMNS, PEER_CODES_COLUMN)
+    assert tuple(plan.columns) == (*PLAN_COLUMNS, *PLAN_EXTRA_COLUMNS, PEER_CODES_COLUMN)
     # M1 3 < cible 4; M2, M4 NA (out); M3 2 = its cible 2 (out); M5 0 < 3 (no cible);
     # M6 5 (out); M7 1 < cible 2. Order: M5 (écart 3), M7 (écart 1, 2 items blocked),
     # M1 (écart 1, at 3: blocks nothing).
@@ -43,7 +43,7 @@ def test_no_answers_or_all_na_gives_an_empty_plan() -> None:
     assert compute_plan(answers(), MEASURES, "C", 2024).empty
     assert compute_plan(answers(), MEASURES, "Z", 2024).empty
     empty = compute_plan(None, MEASURES, "A", 2024)
-    assert tuple(empty.columns) == PLAN_COLUMNS
+    assert tuple(empty.columns) == (*PLAN_COLUMNS, *PLAN_EXTRA_COLUMNS)
 
 
 def test_peers_are_counted_in_the_same_year_only() -> None:

@@ -32,6 +32,7 @@ from warehouse.iso import READY_LEVEL, iso_mapping, iso_sort_key
 DEFAULT_TARGET = 3
 PEER_LEVEL = 4
 
+# The contract's columns (issue 9), in its order; then what explains the order.
 PLAN_COLUMNS = (
     "rang",
     "mesure_id",
@@ -42,9 +43,9 @@ PLAN_COLUMNS = (
     "cible_retenue",
     "ecart",
     "controles_iso",
-    "controles_bloques",
     "pairs_au_niveau_4",
 )
+PLAN_EXTRA_COLUMNS = ("controles_bloques",)
 PEER_CODES_COLUMN = "pairs_au_niveau_4_chu"
 
 PRIORITY_TEXT = (
@@ -72,11 +73,11 @@ def compute_plan(
     *,
     name_peers: bool = False,
 ) -> pd.DataFrame:
-    """The plan of ``chu`` for ``annee`` in PLAN_COLUMNS (+ ``pairs_au_niveau_4_chu``, the
-    peers' codes, when ``name_peers``). ``answers`` holds the current answers of every CHU
+    """The plan of ``chu`` for ``annee``: PLAN_COLUMNS, PLAN_EXTRA_COLUMNS (+
+    ``pairs_au_niveau_4_chu``, the peers' codes, when ``name_peers``). ``answers`` holds the current answers of every CHU
     that year (chu, annee, mesure_id, niveau, cible): the peers are counted from them.
     Empty (with the columns) when the CHU has no answer that year."""
-    columns = [*PLAN_COLUMNS, *([PEER_CODES_COLUMN] if name_peers else [])]
+    columns = [*PLAN_COLUMNS, *PLAN_EXTRA_COLUMNS, *([PEER_CODES_COLUMN] if name_peers else [])]
     if answers is None or answers.empty:
         return pd.DataFrame(columns=columns)
     a = answers[["chu", "annee", "mesure_id", "niveau", "cible"]].copy()
