@@ -93,8 +93,12 @@ def handle(args: argparse.Namespace) -> int:
             "de maturité en vigueur, ou toutes les mesures applicables atteignent leur cible).",
             file=sys.stderr,
         )
+    from warehouse.private_files import ensure_private_file, write_private_text
+
+    # A CHU's levels (and, for the alliance, its peers' names): owner-only, as the reports.
     if output_format == "xlsx":
         assert output is not None
+        ensure_private_file(output)
         output.write_bytes(plan_workbook(plan, reference, chu, args.annee))
     else:
         text = plan_csv_text(plan) if output_format == "csv" else plan_json_text(plan)
@@ -102,6 +106,6 @@ def handle(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
             return 0
-        output.write_text(text, encoding="utf-8")
+        write_private_text(output, text)
     print(f"Plan d'action de {chu} pour {args.annee} écrit dans {output} ({len(plan)} mesures).")
     return 0
