@@ -228,7 +228,7 @@ def read_table(
     from expectations import workbook  # the one dispatch to the XLSX reader (issue 10)
 
     if workbook.is_workbook(content):
-        return workbook.read_workbook(content, filename, max_bytes=max_bytes)
+        return workbook.read_workbook(content, filename, max_bytes=max_bytes, max_listed=max_listed)
     text, encoding, problem = decode(content)
     if problem is not None:
         result.errors.append(problem)

@@ -49,6 +49,7 @@ from expectations.reading import (
     ReadResult,
     _column_letter,
     _finding,
+    _quoted,
     _read_header,
     normalize_name,
     read_table,
@@ -311,28 +312,36 @@ def cell_text(value: Any) -> tuple[str, bool]:
 
 
 def _sheet_rows(content: bytes, sheet_name: str) -> Iterator[list[Any]]:
-    """Every row of the sheet from A1 (blank rows included), as python-calamine gives them."""
+    """Every row of the sheet from A1 (blank rows included), one Python list at a time."""
     import python_calamine
 
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = book.get_sheet_by_name(sheet_name)
-        # skip_empty_area=False: rows and columns start at A1, so indexes are Excel's.
-        rows = sheet.to_python(skip_empty_area=False)
+        # iter_rows starts at row 1 but at the first used column: pad to start at column A,
+        # so that indexes are Excel's (rows one at a time: no list of every row at once).
+        start = sheet.start
+        rows = sheet.iter_rows()
     except python_calamine.PasswordError:
         raise _refuse("classeur_chiffre") from None
     except Exception:  # calamine's errors (zip, xml, sheet) share no base class
         raise _refuse("classeur_illisible", detail="contenu illisible par le lecteur") from None
-    yield from rows
+    padding = [None] * (start[1] if start else 0)
+    for row in rows:
+        yield padding + list(row) if padding else row
 
 
 # --------------------------------------------------------------------------- entry point
 
 
 def read_workbook(
-    content: bytes, filename: str, max_bytes: int | None = MAX_FILE_BYTES
+    content: bytes,
+    filename: str,
+    max_bytes: int | None = MAX_FILE_BYTES,
+    max_listed: int | None = None,
 ) -> ReadResult:
-    """Read one received workbook. ``filename`` is only used in messages."""
+    """Read one received workbook. ``filename`` is only used in messages; ``max_listed``
+    bounds the findings listed per rule, as for CSV (``read_table``)."""
     result = ReadResult()
     if max_bytes is not None and len(content) > max_bytes:
         result.errors.append(
@@ -353,13 +362,13 @@ def read_workbook(
                 more = f" (et {len(missing) - 5} autres)" if len(missing) > 5 else ""
                 raise _refuse("formule_sans_valeur", cells=shown + more)
         result.sheet = sheet.name
-        _fill(result, _sheet_rows(content, sheet.name))
+        _fill(result, _sheet_rows(content, sheet.name), max_listed)
     except WorkbookRefused as refused:
         result.errors.append(refused.finding)
     return result
 
 
-def _fill(result: ReadResult, rows: Iterable[list[Any]]) -> None:
+def _fill(result: ReadResult, rows: Iterable[list[Any]], max_listed: int | None = None) -> None:
     """Header and rows, as ``read_table`` does for CSV records (same findings, same rules)."""
     header: list[str] | None = None
     positions: dict[str, int] = {}
@@ -376,31 +385,38 @@ def _fill(result: ReadResult, rows: Iterable[list[Any]]) -> None:
                 column = next((n for n, i in positions.items() if i == index), None)
                 if column and column not in FREE_TEXT_COLUMNS and column not in dated:
                     dated.add(column)
-                    result.warnings.append(
-                        _finding("date_excel", line=line, column=column, value=text)
+                    result.report(
+                        "warning",
+                        _finding("date_excel", line=line, column=column, value=text),
+                        max_listed,
                     )
         if not any(cells):
             continue
         if header is None:
-            header = cells
+            # The template's title and chapter columns are for the DSI: read as unnamed
+            # columns already warned about, so they raise no warning at all.
+            info = {i for i, c in enumerate(cells) if normalize_name(c) in TEMPLATE_INFO_COLUMNS}
+            header = ["" if i in info else c for i, c in enumerate(cells)]
+            warned |= info
             result.header_line = line
-            if not _read_header(result, header, line, positions):
+            if not _read_header(result, header, line, positions, max_listed):
                 return
-            _drop_template_info(result)
             result.column_letters = {name: _column_letter(i) for name, i in positions.items()}
             continue
         for index, text in enumerate(cells):
             if text and index not in warned and (index >= len(header) or not header[index]):
                 # Values under a column without a name are ignored: say so, once per column.
                 warned.add(index)
-                result.warnings.append(
+                result.report(
+                    "warning",
                     _finding(
                         "colonne_sans_nom",
                         line=result.header_line,
-                        value=text,
+                        value=_quoted(text),
                         position=_column_letter(index),
                         first_line=line,
-                    )
+                    ),
+                    max_listed,
                 )
         result.add_row(
             line, {name: (cells[i] if i < len(cells) else "") for name, i in positions.items()}
@@ -409,17 +425,6 @@ def _fill(result: ReadResult, rows: Iterable[list[Any]]) -> None:
         result.errors.append(_finding("fichier_vide"))
     elif not result.lines and not result.errors:
         result.errors.append(_finding("aucune_donnee"))
-
-
-def _drop_template_info(result: ReadResult) -> None:
-    """The template's title and chapter columns are for the DSI: no « unknown column » warning."""
-    result.warnings = [
-        w
-        for w in result.warnings
-        if not (
-            w.rule == "colonne_inconnue" and normalize_name(w.value or "") in TEMPLATE_INFO_COLUMNS
-        )
-    ]
 
 
 def with_column_letters(findings: list[Finding], letters: dict[str, str]) -> list[Finding]:
