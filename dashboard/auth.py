@@ -180,6 +180,21 @@ def download_recorder(table: str, file_format: str) -> Callable[[], None]:
     return recorded
 
 
+def session_download(
+    data: bytes | Callable[[], bytes], name: str, file_format: str
+) -> Callable[[], bytes]:
+    """``st.download_button`` data for a file of this session: made on the click (nothing
+    under /media before), refused once the session has ended, recorded in the audit trail
+    (see ``download_recorder``). ``data`` is the bytes or a function that builds them."""
+    audit = download_recorder(name, file_format)
+
+    def generate() -> bytes:
+        audit()  # first: nothing is built for a session that has ended
+        return data() if callable(data) else data
+
+    return generate
+
+
 def oidc_configured() -> bool:
     try:
         return "auth" in st.secrets

@@ -141,14 +141,21 @@ def test_own_password_change_keeps_this_session(warehouse_url: str, clock: Clock
 # --- downloads ------------------------------------------------------------------------------
 
 
-def test_downloads_are_generated_only_on_click(warehouse_url: str, clock: Clock) -> None:
-    """No table's bytes are at a /media URL before a click: every download button carries a
-    deferred id and no URL."""
-    at = open_page(login_as(make_app(), "alliance-test"), "maturite")
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [("alliance-test", "maturite"), ("dsi-fes-test", "depot"), ("admin-test", "comptes")],
+)
+def test_downloads_are_generated_only_on_click(
+    warehouse_url: str, clock: Clock, username: str, page: str
+) -> None:
+    """No file's bytes are at a /media URL before a click (tables; the Dépôt page's
+    templates, prefilled with the CHU's own answers; the audit journal): every download
+    button carries a deferred id and no URL."""
+    at = open_page(login_as(make_app(), username), page)
     buttons = at.get("download_button")
     assert buttons
     for button in buttons:
-        assert button.proto.deferred_file_id and not button.proto.url
+        assert button.proto.deferred_file_id and not button.proto.url, button.proto.label
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ def process_uploads(viewer: Viewer, files: list[tuple[str, bytes]]) -> list[Inge
 
 
 def _templates(viewer: Viewer) -> None:
+    from dashboard.auth import session_download
     from dashboard.views.formulaire import template_file  # FORMS (issue 10): XLSX, prefill
     from expectations.contract import DEPENSES, MATURITE, PROFIL
     from expectations.labels import KIND_LABELS
@@ -72,7 +73,9 @@ def _templates(viewer: Viewer) -> None:
         with column:
             st.download_button(
                 f"Modèle « {KIND_LABELS[kind]} »",
-                data=content,
+                # SEC (7.6): prefilled with the CHU's own answers, so only on a click of
+                # an open session (and in the audit trail).
+                data=session_download(content, name, fmt),
                 file_name=name,
                 mime=mime,
                 icon=":material/download:",
