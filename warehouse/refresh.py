@@ -6,7 +6,8 @@ history: for each (chu, annee) received,
 
 * every row of that year (medians, ranks and pooling are alliance-wide within a year), and
   the campaign status of that year;
-* the CHU's next campaign with an index, whose ``evolution_indice`` compares with it.
+* the row of the CHU's next campaign with an index, whose ``evolution_indice`` compares
+  with it (the other rows of that later year do not change).
 
 It reads only the years it recomputes plus, per CHU, the previous year with an index (what
 ``evolution_indice`` of a recomputed row compares with), from the stored benchmark; the
@@ -178,12 +179,16 @@ def _write(
     *,
     bench_years: set[int] | None,
     status_years: set[int] | None,
+    bench_rows_also: set[tuple[str, int]] = frozenset(),  # type: ignore[assignment]
 ) -> dict[str, int]:
-    """Replace the rows of those years (None = every row) by the computed ones."""
+    """Replace the rows of those years (None = every row) by the computed ones; for the
+    benchmark, also the single rows ``bench_rows_also`` (chu, annee)."""
     computed_at = datetime.now(UTC)
     bench = frames["benchmark"]
     if bench_years is not None:
-        bench = bench[bench["annee"].isin(bench_years)]
+        keys = list(zip(bench["chu"], bench["annee"], strict=True))
+        keep = [a in bench_years or (c, a) in bench_rows_also for c, a in keys]
+        bench = bench[pd.Series(keep, index=bench.index, dtype=bool)]
     bench_rows = _rows(bench[list(OUTPUT_COLUMNS)], computed_at)
     pooling_rows = _rows(frames["pooling_opportunities"][list(POOLING_COLUMNS)], computed_at)
     rank: dict[int, int] = {}
@@ -198,7 +203,11 @@ def _write(
     ):
         delete = table.delete()
         if years is not None:
-            delete = delete.where(table.c.annee.in_(sorted(years)))
+            condition = table.c.annee.in_(sorted(years))
+            if table is benchmark:
+                for chu, annee in sorted(bench_rows_also):
+                    condition = condition | ((table.c.chu == chu) & (table.c.annee == annee))
+            delete = delete.where(condition)
         conn.execute(delete)
         if rows:
             conn.execute(table.insert(), rows)
@@ -292,17 +301,25 @@ def refresh_benchmark(
         # Stored years with an index, per CHU; the changed years are being recomputed.
         index_years = _index_years(conn, changed_years)
         bench_years = set(changed_years)
+        next_rows: set[tuple[str, int]] = set()
         for chu, annee in pairs:
             later = [y for y in index_years.get(chu, []) if y > annee]
-            if later:
-                bench_years.add(later[0])  # its evolution compares with the changed year
-        data_years = set(bench_years)
+            if later and later[0] not in changed_years:
+                next_rows.add((chu, later[0]))  # its evolution compares with the changed year
+        # The years of those rows are loaded whole: their rank and median need every CHU.
+        data_years = bench_years | {annee for _chu, annee in next_rows}
         for years in index_years.values():
-            for target in bench_years:
+            for target in set(data_years):
                 earlier = [y for y in years if y < target]
                 if earlier:
                     data_years.add(earlier[-1])  # what evolution_indice at target compares with
         frames = _compute(
             conn, reference, settings, data_years=data_years, status_years=changed_years
         )
-        return _write(conn, frames, bench_years=bench_years, status_years=changed_years)
+        return _write(
+            conn,
+            frames,
+            bench_years=bench_years,
+            status_years=changed_years,
+            bench_rows_also=next_rows,
+        )
