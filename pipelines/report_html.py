@@ -43,6 +43,7 @@ KEY_COLUMNS: tuple[str, ...] = (
     "ecart_mediane_indice",
     "evolution_indice",
     "preparation_iso27001_pct",
+    "preparation_iso27001_clauses_pct",
     "depense_ssi_mad",
     "part_budget_si_pct",
     "depense_par_lit_mad",
@@ -201,22 +202,11 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
     # 3. Spending
     parts.append("<h2>3. Dépenses de sécurité</h2>")
     references = reference.spending_references
-    for column, title, label in (
-        (
-            "part_budget_si_pct",
-            "Part de la sécurité dans le budget informatique",
-            "Part du budget informatique",
-        ),
-        (
-            "effectif_ssi_pour_100_si",
-            "Effectif sécurité pour 100 informaticiens",
-            "Effectif sécurité / effectif informatique",
-        ),
-        (
-            "part_si_budget_total_pct",
-            "Part de l'informatique dans le budget de l'établissement",
-            "Part du budget total",
-        ),
+    # Chart titles are sentences; axis labels are the registry's labels of the figures.
+    for column, title in (
+        ("part_budget_si_pct", "Part de la sécurité dans le budget informatique"),
+        ("effectif_ssi_pour_100_si", "Effectif sécurité pour 100 informaticiens"),
+        ("part_si_budget_total_pct", "Part de l'informatique dans le budget de l'établissement"),
     ):
         parts.append(
             figure(
@@ -226,7 +216,7 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
                     references=[r for r in references if r.indicateur == column],
                     label_column="ville",
                     title=title,
-                    value_label=label,
+                    value_label=FIGURES_BY_NAME[column].label,
                 )
             )
         )
@@ -237,7 +227,7 @@ def build_report(engine: Engine, annee: int, reference: ReferenceData | None = N
                 "depense_par_lit_mad",
                 label_column="ville",
                 title="Dépense de sécurité par lit",
-                value_label="Dépense par lit",
+                value_label=FIGURES_BY_NAME["depense_par_lit_mad"].label,
             )
         )
     )
