@@ -88,3 +88,19 @@ def browser_form(page: Any, kind_label: str) -> Any:
     group.get_by_text(kind_label, exact=True).click()
     wait_idle(page)
     return page.locator("[data-testid='stForm']").filter(has_text="Enregistrer le brouillon")
+
+
+def capture_downloads(monkeypatch: Any) -> dict[str, bytes]:
+    """Under AppTest, build each download as a click would and keep it by file name."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    built: dict[str, bytes] = {}
+    add_deferred = MediaFileManager.add_deferred
+
+    def clicked(self: Any, data_callable: Any, mimetype: Any, coordinates: str,
+                file_name: str | None = None, **kwargs: Any) -> str:  # fmt: skip
+        built[file_name or coordinates] = data_callable()
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", clicked)
+    return built

@@ -7,8 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
+from dashboard.views.formulaire import XLSX_MIME
 from expectations.validate import validate_bytes
 from expectations.workbook import csv_to_xlsx
 from tests.dashboard_support import (  # noqa: F401 - fixtures
@@ -24,11 +26,13 @@ from tests.dashboard_support import (  # noqa: F401 - fixtures
 )
 from tests.form_support import (
     button,
+    capture_downloads,
     changed_fes_files,
     choose_form,
     fes_2025_figures,
     run_pipeline,
 )
+from tests.workbook_support import open_book, save_book
 from warehouse.drafts import (
     campaign_answers,
     form_file,
@@ -177,3 +181,28 @@ def test_a_dsi_never_sees_another_chus_draft(warehouse_url: str) -> None:
     text = collect_text(at)
     assert "4321" not in text and "dsi-tng-test" not in text
     assert not any("Brouillon enregistré le" in c.value for c in at.caption)
+
+
+def test_depot_page_offers_prefilled_workbooks_and_takes_them_back(
+    warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = capture_downloads(monkeypatch)
+    engine = make_engine(warehouse_url)
+    at = login_as(make_app(), "dsi-fes-test")
+    open_page(at, "depot")
+    assert not exceptions(at), exceptions(at)
+    workbook = built["profil_fes_2025.xlsx"]  # XLSX and prefilled: the page's defaults
+    expected = campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]
+    result = validate_bytes(workbook, "profil_fes_2025.xlsx", sender_chu="FES")
+    assert result.valid, result.report.errors[:3]
+    assert result.records["lits"].tolist() == [expected["lits"]]
+    assert result.records["budget_si_mad"].tolist() == [expected["budget_si_mad"]]
+
+    changed = open_book(workbook)
+    changed["profil"]["C2"] = 987
+    [uploader] = at.file_uploader
+    uploader.set_value([("profil_fes_2025.xlsx", save_book(changed), XLSX_MIME)])
+    button(at, "Vérifier et déposer").click().run()
+    assert not exceptions(at), exceptions(at)
+    run_pipeline(warehouse_url)
+    assert campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"] == 987

@@ -44,7 +44,7 @@ def process_uploads(viewer: Viewer, files: list[tuple[str, bytes]]) -> list[Inge
 
 def _templates(viewer: Viewer) -> None:
     from dashboard.auth import session_download
-    from dashboard.views.formulaire import template_file  # FORMS (issue 10): XLSX, prefill
+    from dashboard.views.formulaire import template_download  # FORMS (issue 10): XLSX, prefill
     from expectations.contract import DEPENSES, MATURITE, PROFIL
     from expectations.labels import KIND_LABELS
 
@@ -69,13 +69,13 @@ def _templates(viewer: Viewer) -> None:
     )
     columns = st.columns(3)
     for column, kind in zip(columns, (MATURITE, DEPENSES, PROFIL), strict=True):
-        name, content, mime = template_file(viewer, kind, int(annee), fmt, prefill=prefill)
+        name, build, mime = template_download(viewer, kind, int(annee), fmt, prefill=prefill)
         with column:
             st.download_button(
                 f"Modèle « {KIND_LABELS[kind]} »",
                 # SEC (7.6): prefilled with the CHU's own answers, so only on a click of
                 # an open session (and in the audit trail).
-                data=session_download(content, name, fmt),
+                data=session_download(build, name, fmt),
                 file_name=name,
                 mime=mime,
                 icon=":material/download:",

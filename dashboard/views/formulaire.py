@@ -11,6 +11,7 @@ write is for the signed-in DSI's own CHU: no other CHU's data or draft is ever l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -40,30 +41,30 @@ _PROFILE_NUMBERS = (
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def template_file(
+def template_download(
     viewer: Viewer, kind: str, annee: int, fmt: str, *, prefill: bool = True
-) -> tuple[str, bytes, str]:
-    """The Dépôt page's template download (name, bytes, MIME type): by default prefilled with
-    the DSI's own latest answers of that kind up to that year (``warehouse.drafts``)."""
-    from expectations.templates import render_template, render_workbook
-    from warehouse.drafts import campaign_answers, latest_campaign
+) -> tuple[str, Callable[[], bytes], str]:
+    """The Dépôt page's template download: its name, the function that builds it (on the
+    click only: it reads the warehouse) and its MIME type. By default prefilled with the
+    DSI's own latest answers of that kind up to that year (``warehouse.drafts``)."""
+    chu = viewer.chu or ""
 
-    reference = get_reference()
-    rows: list[dict[str, Any]] = []
-    if prefill:
-        engine = get_engine()
-        source = latest_campaign(engine, chu=viewer.chu, kind=kind, until=annee)
-        if source is not None:
-            rows = campaign_answers(engine, chu=viewer.chu, annee=source, kind=kind)
-    name = f"{kind}_{viewer.chu.lower()}_{annee}.{fmt}"
-    if fmt == "xlsx":
-        content = render_workbook(kind, viewer.chu, annee, reference=reference, prefill=rows)
-        return name, content, XLSX_MIME
-    return (
-        name,
-        render_template(kind, viewer.chu, annee, reference=reference, prefill=rows),
-        "text/csv",
-    )
+    def build() -> bytes:
+        from expectations.templates import render_template, render_workbook
+        from warehouse.drafts import campaign_answers, latest_campaign
+
+        reference = get_reference()
+        rows: list[dict[str, Any]] = []
+        if prefill:
+            engine = get_engine()
+            source = latest_campaign(engine, chu=chu, kind=kind, until=annee)
+            if source is not None:
+                rows = campaign_answers(engine, chu=chu, annee=source, kind=kind)
+        render = render_workbook if fmt == "xlsx" else render_template
+        return render(kind, chu, annee, reference=reference, prefill=rows)
+
+    mime = XLSX_MIME if fmt == "xlsx" else "text/csv"
+    return f"{kind}_{chu.lower()}_{annee}.{fmt}", build, mime
 
 
 def _start(viewer: Viewer, kind: str, annee: int) -> tuple[list[dict[str, Any]], str, str]:
