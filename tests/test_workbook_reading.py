@@ -322,3 +322,17 @@ def test_a_zip_bomb_through_the_real_command_stays_within_a_small_address_space(
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert "une fois décompressé" in done.stdout.lower()
+
+
+def test_chu_bench_validate_takes_a_workbook(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from pipelines.cli import main
+
+    broken = SAMPLE_DIR / "MAR" / "maturite_mar_2024.csv"
+    target = tmp_path / "maturite_mar_2024.xlsx"
+    target.write_bytes(csv_to_xlsx(broken.read_bytes()))
+    assert main(["validate", str(target), "--chu", "MAR"]) == 1
+    out = capsys.readouterr().out
+    assert "Colonne D (niveau) : 6 n'est pas un niveau de 0 à 5" in out
+    good = tmp_path / "maturite_fes_2025.xlsx"
+    good.write_bytes(csv_to_xlsx(FES_MATURITY.read_bytes()))
+    assert main(["validate", str(good), "--chu", "FES"]) == 0
