@@ -83,3 +83,68 @@ def test_figures_are_formatted_with_their_unit_and_decimals() -> None:
     assert format_figure("rang_maturite", 3) == "3"
     assert format_figure("evolution_indice", None) == "—"
     assert FIGURES_BY_NAME["preparation_iso27001_pct"].unit == "%"
+
+
+def test_ratio_figures_are_computed_from_their_registry_entry() -> None:
+    """A ratio figure needs nothing but its entry: each one equals numerator / denominator ×
+    factor of its inputs (null on a zero or missing denominator), rounded to 2 decimals."""
+    import pandas as pd
+
+    from warehouse.benchmark import RATIO_INPUTS, compute_benchmark, round_half_up
+
+    spending = pd.DataFrame(
+        {
+            "chu": ["A", "A", "B"],
+            "annee": [2024, 2024, 2024],
+            "nature": ["capex", "opex", "opex"],
+            "montant_mad": [1000.0, 2333.0, 50.0],
+        }
+    )
+    profile = {
+        "lits": 7,
+        "effectif_total": 900.0,
+        "effectif_si": 30.0,
+        "effectif_ssi": 2.0,
+        "budget_total_mad": 123456.0,
+        "budget_si_mad": 9876.0,
+        "stade_numerique": 3,
+        "incidents_declares": 4,
+    }
+    profiles = pd.DataFrame(
+        [
+            {"chu": "A", "annee": 2024, **profile},
+            {
+                "chu": "B",
+                "annee": 2024,
+                **profile,
+                "lits": 0,
+                "effectif_si": 0.0,
+                "budget_si_mad": 0.0,
+            },
+        ]
+    )
+    bench = compute_benchmark(None, spending, profiles, []).set_index("chu")
+    inputs = {
+        "A": {"depense_ssi_mad": 3333.0, "capex_mad": 1000.0, **profile},
+        "B": {
+            "depense_ssi_mad": 50.0,
+            "capex_mad": 0.0,
+            **profile,
+            "lits": 0,
+            "effectif_si": 0.0,
+            "budget_si_mad": 0.0,
+        },
+    }
+    ratios = [f for f in FIGURES if f.ratio is not None]
+    assert len(ratios) == 5
+    for spec in ratios:
+        assert {spec.ratio.numerator, spec.ratio.denominator} <= set(RATIO_INPUTS), spec.name
+        for chu, values in inputs.items():
+            denominator = values[spec.ratio.denominator]
+            expected = (
+                None
+                if denominator == 0
+                else round_half_up(values[spec.ratio.numerator] / denominator * spec.ratio.factor)
+            )
+            got = bench.loc[chu, spec.name]
+            assert (expected is None and pd.isna(got)) or got == expected, (spec.name, chu)

@@ -251,8 +251,23 @@ def _spending(spending: pd.DataFrame) -> pd.DataFrame:
             "capex_mad": grouped["capex"].sum(min_count=1),
         }
     ).reset_index()
-    out["part_capex_pct"] = _ratio(out["capex_mad"], out["depense_ssi_mad"], 100)
-    return out.drop(columns="capex_mad")
+    return out
+
+
+# What a ratio figure of the registry (warehouse.figures, ``Figure.ratio``) may divide: the
+# spending totals and every number of the profile, per (chu, annee).
+SPENDING_NUMBERS = ("depense_ssi_mad", "capex_mad")
+PROFILE_NUMBERS = (
+    "lits",
+    "effectif_total",
+    "effectif_si",
+    "effectif_ssi",
+    "budget_total_mad",
+    "budget_si_mad",
+    "stade_numerique",
+    "incidents_declares",
+)
+RATIO_INPUTS = (*SPENDING_NUMBERS, *PROFILE_NUMBERS)
 
 
 def _profiles(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -261,7 +276,7 @@ def _profiles(profiles: pd.DataFrame) -> pd.DataFrame:
     p["annee"] = p["annee"].astype("int64")
     # One current profile per (chu, annee); keep the last should the caller pass several.
     p = p.drop_duplicates(subset=["chu", "annee"], keep="last")
-    columns = ["lits", "effectif_si", "effectif_ssi", "budget_total_mad", "budget_si_mad"]
+    columns = list(PROFILE_NUMBERS)
     for column in columns:
         p[column] = _as_float(p[column]) if column in p.columns else np.nan
     return p[["chu", "annee", *columns]]
@@ -318,19 +333,16 @@ def compute_benchmark(
         ] = 0.0
         frame = frame.drop(columns="_declared")
 
-    for column in (*BENCHMARK_COLUMNS[2:], "lits", "effectif_si", "effectif_ssi"):
-        if column not in frame.columns:
-            frame[column] = np.nan
-    for column in ("budget_total_mad", "budget_si_mad"):
+    for column in (*BENCHMARK_COLUMNS[2:], *RATIO_INPUTS):
         if column not in frame.columns:
             frame[column] = np.nan
 
-    frame["part_budget_si_pct"] = _ratio(frame["depense_ssi_mad"], frame["budget_si_mad"], 100)
-    frame["part_si_budget_total_pct"] = _ratio(
-        frame["budget_si_mad"], frame["budget_total_mad"], 100
-    )
-    frame["depense_par_lit_mad"] = _ratio(frame["depense_ssi_mad"], frame["lits"])
-    frame["effectif_ssi_pour_100_si"] = _ratio(frame["effectif_ssi"], frame["effectif_si"], 100)
+    # Every ratio figure from its registry entry: a new ratio is a registry entry.
+    for spec in FIGURES:
+        if spec.ratio is not None:
+            frame[spec.name] = _ratio(
+                frame[spec.ratio.numerator], frame[spec.ratio.denominator], spec.ratio.factor
+            )
 
     float_columns = [f.name for f in FIGURES if not f.is_integer]
     for column in float_columns:

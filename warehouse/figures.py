@@ -9,8 +9,9 @@ developers). Everything else derives from :data:`FIGURES`:
 * ``expectations.labels.KPI_LABELS`` and ``dashboard.labels.FORMULAS``;
 * the Méthode page's list of definitions, the HTML reports' key tables and number formats.
 
-Adding a figure: a new :class:`Figure` here (and its test); computing it in
-``warehouse.benchmark`` follows from its name. Only ``expectations.reference`` is imported:
+Adding a ratio figure (``Figure.ratio``): a new entry here, its test, and the Alembic revision
+adding its column (``warehouse/migrations``); ``warehouse.benchmark`` computes it from the
+entry. Other figures also need their formula in ``warehouse.benchmark``. Only ``expectations.reference`` is imported:
 the registry is data, safe to import from any layer.
 
 Every figure is *stored* rounded to 2 decimals (``warehouse.benchmark.DECIMALS``); ``decimals``
@@ -31,6 +32,17 @@ DISPLAY_FORMATS = (INDEX, PCT, MAD, NUMBER, INTEGER)
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """numerator / denominator × factor, per (chu, annee); null when either is missing or the
+    denominator is 0. Inputs: ``warehouse.benchmark.RATIO_INPUTS`` (spending totals, every
+    number of the profile)."""
+
+    numerator: str
+    denominator: str
+    factor: float = 1.0
+
+
+@dataclass(frozen=True)
 class Figure:
     name: str
     label: str
@@ -41,6 +53,7 @@ class Figure:
     display: str = NUMBER  # INDEX | PCT | MAD | NUMBER | INTEGER
     sql_type: str = "float"  # float | integer
     group: str | None = None  # figures explained by one shared text (scores)
+    ratio: Ratio | None = None  # computed by the benchmark from this alone
 
     @property
     def is_integer(self) -> bool:
@@ -173,6 +186,7 @@ def _figures() -> tuple[Figure, ...]:
             "Dépenses d'investissement (capex) ÷ dépense de sécurité totale × 100.",
             "100 × sum(montant_mad where nature = capex) / depense_ssi_mad",
             PCT,
+            ratio=Ratio("capex_mad", "depense_ssi_mad", 100),
         ),
         Figure(
             "part_budget_si_pct",
@@ -182,6 +196,7 @@ def _figures() -> tuple[Figure, ...]:
             "Dépense de sécurité ÷ budget informatique (budget_si_mad) × 100.",
             "100 × depense_ssi_mad / profile.budget_si_mad (null when 0 or missing)",
             PCT,
+            ratio=Ratio("depense_ssi_mad", "budget_si_mad", 100),
         ),
         Figure(
             "part_si_budget_total_pct",
@@ -192,6 +207,7 @@ def _figures() -> tuple[Figure, ...]:
             "(budget_total_mad) × 100.",
             "100 × profile.budget_si_mad / profile.budget_total_mad",
             PCT,
+            ratio=Ratio("budget_si_mad", "budget_total_mad", 100),
         ),
         Figure(
             "depense_par_lit_mad",
@@ -201,6 +217,7 @@ def _figures() -> tuple[Figure, ...]:
             "Dépense de sécurité ÷ nombre de lits (lits).",
             "depense_ssi_mad / profile.lits",
             MAD,
+            ratio=Ratio("depense_ssi_mad", "lits"),
         ),
         Figure(
             "effectif_ssi_pour_100_si",
@@ -211,6 +228,7 @@ def _figures() -> tuple[Figure, ...]:
             "équivalents temps plein.",
             "100 × profile.effectif_ssi / profile.effectif_si",
             NUMBER,
+            ratio=Ratio("effectif_ssi", "effectif_si", 100),
         ),
         Figure(
             "rang_maturite",
