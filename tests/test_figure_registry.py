@@ -65,8 +65,8 @@ def test_labels_and_definitions_derive_from_the_registry() -> None:
     from dashboard.labels import FORMULAS, formula_for
     from expectations.labels import KPI_LABELS
 
-    assert KPI_LABELS == kpi_labels()
-    assert FORMULAS == definitions()
+    assert kpi_labels() == KPI_LABELS
+    assert definitions() == FORMULAS
     for spec in FIGURES:
         assert KPI_LABELS[spec.name] == spec.label
         assert formula_for(spec.name) == spec.definition
