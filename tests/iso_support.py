@@ -212,13 +212,7 @@ def independent_plan(chu: str, annee: int) -> dict[str, dict]:
             "niveau": niveau,
             "cible_retenue": target,
             "ecart": target - niveau,
-            "controles_iso": sorted(
-                set(items),
-                key=lambda i: (
-                    not i.startswith("A."),
-                    [int(p) for p in i.removeprefix("A.").split(".")],
-                ),
-            ),
+            "controles_iso": list(dict.fromkeys(items)),
             "controles_bloques": len(set(items)) if niveau < 3 else 0,
             "pairs_au_niveau_4": sum(
                 1

@@ -19,6 +19,9 @@ def test_plan_of_a_with_given_and_missing_targets() -> None:
     assert plan["cible_retenue"].tolist() == [3, 2, 4]
     assert plan["ecart"].tolist() == [3, 1, 1]
     assert plan["controles_iso"].tolist() == [[], ["A.8.8", "9.1"], ["A.5.1", "5.2"]]
+    # In the referential's order, normalised (M2 is "a.5.1 A.8.8").
+    d = compute_plan(answers(), MEASURES, "D", 2024).set_index("mesure_id")
+    assert d.loc["M2", "controles_iso"] == ["A.5.1", "A.8.8"]
     assert plan["controles_bloques"].tolist() == [0, 2, 0]
     # Peers at 4+ (A itself never counts): M5 B; M7 B; M1 B.
     assert plan["pairs_au_niveau_4"].tolist() == [1, 1, 1]

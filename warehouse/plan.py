@@ -5,7 +5,7 @@ Definitions (contract, issue 9 — README and Méthode page say the same):
 * every *applicable* measure (niveau not NA) whose niveau is below ``cible_retenue`` — the
   measure's ``cible``, or 3 (:data:`DEFAULT_TARGET`) when the CHU gave none — is in the plan;
 * ``ecart`` = cible_retenue − niveau; ``controles_iso``: the ISO 27001:2022 items the measure
-  maps to (Annex A controls, then clauses);
+  maps to, as the referential lists them (normalised: ``a.5.1`` → ``A.5.1``);
 * ``pairs_au_niveau_4``: how many *other* CHUs of that year answered niveau ≥ 4 on the
   measure (the peers to learn from). The alliance also gets their codes
   (``pairs_au_niveau_4_chu``); a DSI gets the count only.
@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from warehouse.benchmark import measures_frame
-from warehouse.iso import READY_LEVEL, iso_mapping, iso_sort_key
+from warehouse.iso import READY_LEVEL, iso_mapping
 
 DEFAULT_TARGET = 3
 PEER_LEVEL = 4
@@ -97,7 +97,8 @@ def compute_plan(
 
     referential = _year_measures(measures, annee)
     mapping = iso_mapping(referential)
-    items = mapping.groupby("mesure_id")["iso_id"].agg(lambda s: sorted(s, key=iso_sort_key))
+    # In the order the referential lists them for the measure.
+    items = mapping.groupby("mesure_id", sort=False)["iso_id"].agg(list)
 
     plan = own.merge(referential, on="mesure_id", how="left")
     plan["controles_iso"] = plan["mesure_id"].map(lambda m: list(items.get(m, [])))
