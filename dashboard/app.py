@@ -26,7 +26,7 @@ from warehouse.private_files import restrict_umask  # noqa: E402
 restrict_umask()
 
 from dashboard.access import Viewer, current_viewer, pages_for  # noqa: E402
-from dashboard.auth import APP_TITLE, login_form, sidebar_identity  # noqa: E402
+from dashboard.auth import APP_TITLE, login_form, session_watch, sidebar_identity  # noqa: E402
 from dashboard.context import get_reference, start_media_expiry  # noqa: E402
 from dashboard.errors import guarded, show_unexpected  # noqa: E402
 
@@ -87,6 +87,8 @@ def main() -> None:
     reference = get_reference()
     own = reference.establishments.get(viewer.chu) if viewer.chu else None
     sidebar_identity(viewer, own.nom if own else None)
+    with st.sidebar:
+        session_watch(viewer.username)
     st.navigation(_navigation(viewer)).run()
 
 

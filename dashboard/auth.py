@@ -149,6 +149,22 @@ def renew_own_session(username: str) -> None:
 DOWNLOAD_REFUSED_MESSAGE = "Session terminée : téléchargement refusé."
 
 
+def _grant_holds(engine, grant: object, username: str) -> bool:  # noqa: ANN001 - Engine
+    """Whether the session ``grant`` of ``username`` is still good: the account active, its
+    password unchanged since the login, the last interaction within the idle timeout.
+    Read-only: checking it is not an interaction."""
+    from warehouse.accounts import get_user
+
+    if not isinstance(grant, SessionGrant) or grant.username != username:
+        return False
+    if _clock() - grant.last_seen > session_idle_timeout():
+        return False
+    account = get_user(engine, username)
+    return (
+        account is not None and account.active and account.session_version == grant.session_version
+    )
+
+
 def download_recorder(table: str, file_format: str) -> Callable[[], None]:
     """A function to call when a download of ``table`` is actually generated — a click, in
     a thread without the session: it refuses (``PermissionError``, nothing is served) when
@@ -156,7 +172,6 @@ def download_recorder(table: str, file_format: str) -> Callable[[], None]:
     idle past the timeout: a page left open must not keep working), else records the
     download in the audit trail. Built during the run, which reads the engine, the viewer
     and its session grant."""
-    from warehouse.accounts import get_user
     from warehouse.audit import UNKNOWN_ACTOR, AuditAction, record
 
     engine = get_engine()
@@ -165,19 +180,24 @@ def download_recorder(table: str, file_format: str) -> Callable[[], None]:
     grant = st.session_state.get(GRANT_KEY)
 
     def recorded() -> None:
-        account = get_user(engine, actor)
-        if (
-            not isinstance(grant, SessionGrant)
-            or grant.username != actor
-            or account is None
-            or not account.active
-            or account.session_version != grant.session_version
-            or _clock() - grant.last_seen > session_idle_timeout()
-        ):
+        if not _grant_holds(engine, grant, actor):
             raise PermissionError(DOWNLOAD_REFUSED_MESSAGE)
         record(engine, actor, AuditAction.DOWNLOAD, table, file_format)
 
     return recorded
+
+
+# How often an open page checks, without any click, that its session still holds.
+SESSION_WATCH_SECONDS = 60
+
+
+@st.fragment(run_every=timedelta(seconds=SESSION_WATCH_SECONDS))
+def session_watch(username: str) -> None:
+    """Ends, within a minute and without waiting for a click, a page left open whose
+    session has ended (idle timeout, password changed, account disabled): the whole app is
+    rerun, which shows the login form instead of the data. Draws nothing."""
+    if not _grant_holds(get_engine(), st.session_state.get(GRANT_KEY), username):
+        st.rerun(scope="app")
 
 
 def session_download(

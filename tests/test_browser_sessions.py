@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.auth import REVOKED_MESSAGE
+from dashboard.auth import REVOKED_MESSAGE, SESSION_WATCH_SECONDS
 from tests.browser_support import (
     CHROMIUM,
     launch_browser,
@@ -100,4 +100,23 @@ def test_password_change_logs_the_open_browser_session_out(
     wait_idle(page)
     assert page.locator("[data-testid='stSidebarNav']").count() == 0
     assert REVOKED_MESSAGE.split(" :")[0] in page.inner_text("body")
+    page.close()
+
+
+def test_a_page_left_open_is_closed_without_a_click(browser, server: str, warehouse: str) -> None:  # noqa: ANN001
+    """The open page checks its session every minute (dashboard.auth.session_watch): once
+    the account is disabled, the data gives way to the login form with nobody clicking."""
+    from warehouse.accounts import disable_user
+    from warehouse.engine import make_engine
+
+    page = login(browser, server, "dsi-fes-test")
+    assert page.locator("[data-testid='stSidebarNav']").count() == 1
+    disable_user(make_engine(warehouse), "dsi-fes-test")
+    page.wait_for_selector(
+        "[data-testid='stSidebarNav']",
+        state="detached",
+        timeout=(SESSION_WATCH_SECONDS + 30) * 1000,
+    )
+    wait_idle(page)
+    assert "Connexion" in page.inner_text("body")
     page.close()
