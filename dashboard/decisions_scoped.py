@@ -145,6 +145,7 @@ class DecisionScope:
         blocking = blocking[blocking["n_controles_bloques"] > 0]
         if blocking.empty:
             return pd.DataFrame(columns=columns)
+        titles = self._titles(annee)
         rows = []
         for mesure, group in blocking.groupby("mesure_id"):
             controls = sorted(
@@ -154,7 +155,7 @@ class DecisionScope:
             rows.append(
                 {
                     "mesure_id": mesure,
-                    "titre": self._titles(annee).get(mesure, ""),
+                    "titre": titles.get(mesure, ""),
                     "n_chu": group["chu"].nunique(),
                     "n_controles": len(controls),
                     "controles": controls,
