@@ -154,3 +154,43 @@ def test_the_sqlite_file_is_readable_by_its_owner_only(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_two_chu_bench_runs_on_a_brand_new_warehouse_both_succeed(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Issue 8.7 as reported: two `chu-bench run` started at once on a new warehouse."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.dashboard_support import SAMPLE_DIR
+
+    landings = []
+    for chu in ("FES", "MAR"):
+        folder = tmp_path / f"landing_{chu}" / chu
+        folder.mkdir(parents=True)
+        shutil.copy(SAMPLE_DIR / chu / f"profil_{chu.lower()}_2025.csv", folder)
+        landings.append(folder.parent)
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CHU_BENCH_DATABASE_URL")
+    }
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--database-url", database_url]
+    runs = [
+        subprocess.Popen(
+            [*command, "--landing", str(landing)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for landing in landings
+    ]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+        statuses = conn.execute(sa.text("SELECT chu, status FROM submissions ORDER BY chu")).all()
+    engine.dispose()
+    assert [tuple(s) for s in statuses] == [("FES", "current"), ("MAR", "current")]
