@@ -17,6 +17,20 @@ KINDS = (MATURITE, DEPENSES, PROFIL)
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MIN_YEAR = 2015
 COMMENT_MAX_CHARS = 2000
+# Free-text columns and their maximum length in characters, checked by the suites
+# (``expect_column_value_lengths_to_be_between``). ``fournisseur`` and ``solution`` are
+# VARCHAR(300) in the warehouse; coded columns (chu, categorie, nature, fonction_csf,
+# iso27001, mesure_id) are bounded by their code lists, numbers by their parsing.
+TEXT_MAX_CHARS: dict[str, int] = {
+    "commentaire": COMMENT_MAX_CHARS,
+    "libelle": 500,
+    "fournisseur": 300,
+    "solution": 300,
+}
+# A report lists at most this many findings per rule (a setting: CHU_BENCH_MAX_LISTED),
+# then one finding « … et N autres lignes » with the exact count. More than a referential's
+# measures (104), so that a fresh template's missing levels are all listed.
+MAX_LISTED_PER_RULE = 200
 
 CATEGORIES = (
     "personnel",

@@ -5,27 +5,30 @@ seconds (DESIGN §9), so nothing imports this module at start-up. One ephemeral 
 one pandas datasource and one whole-dataframe batch definition serve every validation.
 
 Each expectation carries in its ``meta`` the contract rule it implements (``rule``) and the
-contract column a failure is reported on (``column``; ``other`` for pair rules). Failing
-rows come back through ``unexpected_index_list`` keyed by the ``line`` column, and become
-:class:`~expectations.report.Finding` objects with their French message.
+contract column a failure is reported on (``column``; ``other`` for pair rules). Many files
+of a kind are validated together: failing rows come back through ``unexpected_index_list``
+keyed by (``fichier``, ``line``), and ``expectations.validate`` turns them into each file's
+French findings.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from expectations.report import Finding
+import numpy as np
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 LINE_COLUMN = "line"
+FILE_COLUMN = "fichier"
 
 # The dashboard validates uploads from several threads: the shared ephemeral context is
 # created once and used by one validation at a time (it is not documented as thread-safe).
@@ -87,23 +90,33 @@ def warm_up(kinds: tuple[str, ...] = ("maturite", "depenses", "profil")) -> None
             load_suite(kind)
 
 
-MessageBuilder = Callable[[str, int | None, str | None, str | None, Mapping[str, Any]], str]
+@dataclass(frozen=True)
+class RuleFailure:
+    """The rows that failed one expectation of a suite, in frame order (file, then line).
+
+    ``files`` and ``lines`` are parallel arrays (the frame's index); ``crash`` holds the
+    message of an expectation that raised instead of answering (then both are empty).
+    """
+
+    rule: str
+    column: str | None
+    other: str | None
+    repeats_only: bool
+    files: np.ndarray
+    lines: np.ndarray
+    crash: str | None = None
 
 
 def run_suite(
-    kind: str,
-    frame: pd.DataFrame,
-    *,
-    parameters: Mapping[str, Any],
-    raw_rows: Mapping[int, Mapping[str, str]],
-    message: MessageBuilder,
-    skip: set[tuple[int, str]] | None = None,
-) -> list[Finding]:
-    """Validate ``frame`` (one row per data record, with a ``line`` column) against the suite.
+    kind: str, frame: pd.DataFrame, *, parameters: Mapping[str, Any]
+) -> list[RuleFailure]:
+    """Validate ``frame`` against the kind's suite in one Great Expectations validation.
 
-    ``raw_rows`` maps a line to the cells as written, so that findings quote the user's own
-    text. ``skip`` holds (line, column) pairs already reported while parsing (a cell that is
-    not a number is not also "out of range"). ``message`` builds the French sentence.
+    ``frame`` holds one row per data record of one or many files, indexed by
+    (``fichier``, ``line``): the file's position in the batch and its spreadsheet line.
+    Every failing row comes back by that index (``unexpected_index_column_names``); the
+    values themselves are left out (``exclude_unexpected_values``), which keeps a file of a
+    million bad rows to arrays of numbers instead of a million dictionaries.
     """
     with _lock:
         suite = load_suite(kind)
@@ -112,67 +125,35 @@ def run_suite(
             suite,
             result_format={
                 "result_format": "COMPLETE",
-                "unexpected_index_column_names": [LINE_COLUMN],
+                "unexpected_index_column_names": [FILE_COLUMN, LINE_COLUMN],
+                "exclude_unexpected_values": True,
+                "return_unexpected_index_query": False,
             },
             expectation_parameters=dict(parameters),
         )
-    skip = skip or set()
-    findings: list[Finding] = []
+    failures: list[RuleFailure] = []
+    empty = np.zeros(0, dtype=np.int64)
     for item in result.results:
         meta = item.expectation_config.meta or {}
         rule = meta.get("rule", item.expectation_config.type)
         column = meta.get("column")
+        common = {
+            "rule": rule,
+            "column": column,
+            "other": meta.get("other"),
+            "repeats_only": meta.get("report") == "repeats_only",
+        }
         if item.exception_info and item.exception_info.get("raised_exception"):
             # Never let a crashed expectation pass as a success.
             detail = str(item.exception_info.get("exception_message", ""))[:200]
-            findings.append(
-                Finding(
-                    line=None,
-                    column=column,
-                    value=None,
-                    rule="erreur_interne",
-                    message=message("erreur_interne", None, column, None, {"detail": detail}),
-                )
-            )
+            failures.append(RuleFailure(**common, files=empty, lines=empty, crash=detail))
             continue
         if item.success:
             continue
-        lines = [int(entry[LINE_COLUMN]) for entry in item.result.get("unexpected_index_list", [])]
-        if meta.get("report") == "repeats_only":
-            failures = _repeats(lines, frame, item.expectation_config.kwargs["column"])
-        else:
-            failures = [(line, None) for line in lines]
-        for line, first_line in failures:
-            if (line, column) in skip:
-                continue
-            raw = raw_rows.get(line, {})
-            value = raw.get(column) if column else None
-            extra: dict[str, Any] = {"first_line": first_line}
-            if meta.get("other"):
-                extra["other"] = raw.get(meta["other"], "")
-            if rule == "commentaire_trop_long":
-                extra["length"] = len(value or "")
-            findings.append(
-                Finding(
-                    line=line,
-                    column=column,
-                    value=value if value != "" else None,
-                    rule=rule,
-                    message=message(rule, line, column, value, extra),
-                )
-            )
-    return findings
-
-
-def _repeats(lines: list[int], frame: pd.DataFrame, column: str) -> list[tuple[int, int | None]]:
-    """Of the rows sharing a value, keep the repeats, each with the line of the first one."""
-    values = dict(zip(frame[LINE_COLUMN].tolist(), frame[column].tolist(), strict=True))
-    first: dict[Any, int] = {}
-    repeats: list[tuple[int, int | None]] = []
-    for line in sorted(lines):
-        value = values[line]
-        if value in first:
-            repeats.append((line, first[value]))
-        else:
-            first[value] = line
-    return repeats
+        listed = item.result.get("unexpected_index_list") or []
+        keys = listed[0] if listed else {FILE_COLUMN: [], LINE_COLUMN: []}
+        files = np.asarray(keys[FILE_COLUMN], dtype=np.int64)
+        lines = np.asarray(keys[LINE_COLUMN], dtype=np.int64)
+        order = np.lexsort((lines, files))  # frame order, whatever GX's
+        failures.append(RuleFailure(**common, files=files[order], lines=lines[order]))
+    return failures

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from expectations.contract import (
     CATEGORIES,
-    COMMENT_MAX_CHARS,
     CSF_FUNCTIONS,
     DEPENSES,
     ISO27001_STATES,
     MATURITE,
     MIN_YEAR,
     PROFIL,
+    TEXT_MAX_CHARS,
 )
 from expectations.reference import CSF_FUNCTION_NAMES
 
@@ -249,12 +249,6 @@ RULES: dict[str, tuple[str, str]] = {
         "{value} n'est pas un niveau cible de 0 à 5.",
         "Indiquez un entier de 0 à 5, ou laissez la cellule vide.",
     ),
-    "commentaire_trop_long": (
-        "le commentaire fait {length} caractères, au-delà de la limite de "
-        + f"{COMMENT_MAX_CHARS:,}".replace(",", "\u202f")
-        + " caractères.",
-        "Raccourcissez-le ; les détails peuvent être transmis à part.",
-    ),
     # --- depenses ---
     "categorie_inconnue": (
         "« {value} » n'est pas une catégorie de dépense.",
@@ -348,6 +342,26 @@ RULES: dict[str, tuple[str, str]] = {
         "Réessayez ; si le problème persiste, transmettez le fichier à l'ingénieur données de l'alliance.",
     ),
 }
+
+def _thousands(number: int) -> str:
+    return f"{number:,}".replace(",", "\u202f")
+
+
+# Free-text columns: <column>_trop_long, with the contract's maximum length.
+for _column, _limit in TEXT_MAX_CHARS.items():
+    RULES[f"{_column}_trop_long"] = (
+        ("le commentaire" if _column == "commentaire" else "le texte")
+        + " fait {length} caractères, au-delà de la limite de "
+        + _thousands(_limit)
+        + " caractères.",
+        "Raccourcissez-le ; les détails peuvent être transmis à part.",
+    )
+
+# The findings a report does not list once a rule has listed its maximum (report.py).
+RULES["lignes_non_listees"] = (
+    "… et {count} autres {unit} avec la même erreur que {first}, non listées ici.",
+    "Corrigez-les de la même façon, puis vérifiez à nouveau le fichier.",
+)
 
 # Families of rules generated per column: <column>_obligatoire, _nombre, _entier, _negatif, _positif.
 for _column, _fix in _REQUIRED_FIX.items():

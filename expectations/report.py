@@ -4,8 +4,20 @@ dashboard, stored with the submission."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# The rule of the finding that stands for the findings of a rule not listed in the report:
+# its ``value`` is how many were left out, its ``column`` the column they are about.
+NOT_LISTED = "lignes_non_listees"
+# What the left-out findings are, in the summary's words (default: lines).
+_UNITS = {
+    "colonne_inconnue": "colonnes",
+    "colonne_sans_nom": "colonnes",
+    "colonne_en_double": "colonnes",
+    "mesure_manquante": "mesures",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,15 @@ class ValidationReport:
     def valid(self) -> bool:
         return not self.errors
 
+    @property
+    def error_total(self) -> int:
+        """Every error of the file, the listed ones and those a summary stands for."""
+        return _total(self.errors)
+
+    @property
+    def warning_total(self) -> int:
+        return _total(self.warnings)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
@@ -63,3 +84,57 @@ class ValidationReport:
             errors=[Finding(**f) for f in data.get("errors", [])],
             warnings=[Finding(**f) for f in data.get("warnings", [])],
         )
+
+
+def _total(findings: list[Finding]) -> int:
+    return sum(int(f.value or 0) if f.rule == NOT_LISTED else 1 for f in findings)
+
+
+def bound_findings(
+    findings: Iterable[Finding],
+    totals: Mapping[str, int],
+    max_listed: int | None,
+    sort_key: Callable[[Finding], Any],
+) -> list[Finding]:
+    """At most ``max_listed`` findings per rule (the first ones in ``sort_key`` order), in
+    that order, then one summary per rule that had more: « … et 1 094 950 autres lignes ».
+
+    ``totals`` gives a rule's exact count when more were found than handed over (a stage
+    that already stopped listing); otherwise the findings handed over are the count.
+    """
+    from expectations.labels import rule_message
+
+    by_rule: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_rule.setdefault(finding.rule, []).append(finding)
+    kept: list[Finding] = []
+    left_out: dict[str, tuple[int, Finding]] = {}
+    for rule, items in by_rule.items():
+        items.sort(key=sort_key)
+        listed = items if max_listed is None else items[:max_listed]
+        kept.extend(listed)
+        total = max(totals.get(rule, 0), len(items))
+        if total > len(listed):
+            left_out[rule] = (total - len(listed), listed[0])
+    kept.sort(key=sort_key)
+    summaries = []
+    for rule, (count, first) in sorted(left_out.items(), key=lambda item: sort_key(item[1][1])):
+        unit = _UNITS.get(rule, "lignes")
+        where = f"la ligne {first.line}" if unit == "lignes" and first.line else "ci-dessus"
+        summaries.append(
+            Finding(
+                line=None,
+                column=first.column,
+                value=str(count),
+                rule=NOT_LISTED,
+                message=rule_message(
+                    NOT_LISTED,
+                    line=None,
+                    column=first.column,
+                    count=f"{count:,}".replace(",", "\u202f"),
+                    unit=unit,
+                    first=where,
+                ),
+            )
+        )
+    return kept + summaries

@@ -1,14 +1,21 @@
-"""Validate one received file against the data contract (DESIGN §3) and build its report.
+"""Validate received files against the data contract (DESIGN §3) and build their reports.
 
 Three stages, each reporting in the same French :class:`~expectations.report.Finding` form:
 
 1. reading (``expectations.reading``): size, encoding, delimiter, header, kind;
 2. typing (here): every cell is parsed into a typed column (numbers in French formats,
-   codes in canonical form); a cell that cannot be typed is reported once, here;
+   codes in canonical form); a cell that cannot be typed is reported once, here. Typing
+   works on a column's distinct values, so its cost follows what a file says, not its size;
 3. rules: row-level rules (sets, ranges, pairs, uniqueness, lengths, required cells) run
-   through the kind's Great Expectations suite (``expectations.gx_runner``); file-level
-   rules (one CHU and one year per file, the sender, every measure present, one profile
-   row) are plain code below.
+   through the kind's Great Expectations suite (``expectations.gx_runner``), once for all
+   the files of a kind in a batch (rows keyed by file and line); file-level rules (one CHU
+   and one year per file, the sender, every measure present, one profile row) are plain
+   code below.
+
+Each file's report is exactly what validating it alone gives: nothing a rule sees depends
+on the other files of the batch (the campaign's measure ids are paired with the file's
+referential, uniqueness is per file). A report lists at most ``max_listed`` findings per
+rule, then one « … et N autres lignes » with the exact count (``report.bound_findings``).
 
 ``records`` (canonical typed rows) is returned only for a valid file, so nothing invalid
 can reach the warehouse by mistake.
@@ -19,15 +26,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from expectations.contract import (
     DEPENSES,
     FILE_KINDS,
     MATURITE,
     MAX_FILE_BYTES,
+    MAX_LISTED_PER_RULE,
     MIN_YEAR,
     NATURE_SYNONYMS,
     NOT_APPLICABLE,
@@ -35,8 +45,8 @@ from expectations.contract import (
 )
 from expectations.labels import human_size, rule_message
 from expectations.numbers import parse_integer, parse_number
-from expectations.reading import ReadResult, normalize_name, read_table
-from expectations.report import Finding, ValidationReport
+from expectations.reading import ReadResult, _quoted, normalize_name, read_table
+from expectations.report import Finding, ValidationReport, bound_findings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +54,7 @@ if TYPE_CHECKING:
     from expectations.reference import ReferenceData
 
 MAX_BYTES_ENV = "CHU_BENCH_MAX_FILE_BYTES"
+MAX_LISTED_ENV = "CHU_BENCH_MAX_LISTED"
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,16 @@ def resolve_max_bytes(explicit: int | None = None) -> int:
     return MAX_FILE_BYTES
 
 
+def resolve_max_listed(explicit: int | None = None) -> int:
+    """Findings listed per rule: explicit argument > ``CHU_BENCH_MAX_LISTED`` > 200."""
+    if explicit is not None:
+        return explicit
+    value = os.environ.get(MAX_LISTED_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return MAX_LISTED_PER_RULE
+
+
 def max_year(today: dt.date | None = None) -> int:
     return (today or dt.date.today()).year + 1
 
@@ -83,10 +104,11 @@ def max_year(today: dt.date | None = None) -> int:
 def _finding(
     rule: str, line: int | None, column: str | None, value: str | None = None, **params: Any
 ) -> Finding:
+    value = _quoted(value) if value not in ("", None) else None
     return Finding(
         line=line,
         column=column,
-        value=value if value not in ("", None) else None,
+        value=value,
         rule=rule,
         message=rule_message(rule, line=line, column=column, value=value, **params),
     )
@@ -166,7 +188,7 @@ _COMMON = {"chu": _code_upper, "annee": _year}
 PARSERS: dict[str, dict[str, Callable[[str], Any]]] = {
     MATURITE: {
         **_COMMON,
-        "mesure_id": _text,  # canonicalised against the referential in _type_rows
+        "mesure_id": _text,  # canonicalised against the referential in _type_columns
         "niveau": _level("niveau_entre_0_et_5", na_means_empty=False),
         "cible": _level("cible_entre_0_et_5", na_means_empty=True),
         "commentaire": _text,
@@ -194,71 +216,132 @@ PARSERS: dict[str, dict[str, Callable[[str], Any]]] = {
         "incidents_declares": _integer("incidents_declares_entier"),
     },
 }
+# Columns whose typed values are numbers (the suite compares them as floats).
+NUMERIC: dict[str, frozenset[str]] = {
+    MATURITE: frozenset({"annee", "niveau", "cible"}),
+    DEPENSES: frozenset({"annee", "montant_mad"}),
+    PROFIL: frozenset(
+        {
+            "annee",
+            "lits",
+            "effectif_total",
+            "effectif_si",
+            "effectif_ssi",
+            "budget_total_mad",
+            "budget_si_mad",
+            "stade_numerique",
+            "incidents_declares",
+        }
+    ),
+}
 
 
-def _type_rows(
-    kind: str, rows: list[tuple[int, dict[str, str]]], measure_ids: Mapping[str, str]
-) -> tuple[list[dict[str, Any]], list[Finding]]:
-    """Typed values per row (None for an empty or untypable cell) and the typing findings."""
-    parsers = PARSERS[kind]
-    typed_rows: list[dict[str, Any]] = []
-    findings: list[Finding] = []
-    for line, cells in rows:
-        typed: dict[str, Any] = {"line": line}
-        for column, parse in parsers.items():
-            text = cells.get(column, "")
-            if text == "":
-                typed[column] = None
-                continue
-            try:
-                typed[column] = parse(text)
-            except _Invalid as invalid:
-                typed[column] = None
-                findings.append(_finding(invalid.rule, line, column, text))
-        if kind == MATURITE and typed["mesure_id"] is not None:
-            # Matched ignoring case and surrounding spaces, stored as the referential spells it.
-            typed["mesure_id"] = measure_ids.get(typed["mesure_id"].upper(), typed["mesure_id"])
-        typed_rows.append(typed)
-    return typed_rows, findings
-
-
-def _gx_frame(kind: str, rows: list[tuple[int, dict[str, str]]], typed_rows: list[dict]) -> Any:
-    """The frame the suite sees: raw text per contract column (None when empty) for presence
-    and length rules, ``<column>__val`` typed values for sets, ranges and pairs."""
+def _type_column(
+    texts: list[str], parse: Callable[[str], Any], *, numeric: bool
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """A column's typed values, the mask of untypable cells and their rule. Each distinct
+    text is parsed once. Numbers come as floats (NaN for an empty or untypable cell, and for
+    ``NA``, not applicable), other values as objects (None for an empty or untypable cell)."""
     import pandas as pd
 
-    columns = FILE_KINDS[kind].columns
-    data: dict[str, list[Any]] = {"line": [line for line, _ in rows]}
-    for column in columns:
-        data[column] = [cells.get(column) or None for _, cells in rows]
-    for column in columns:
-        values = [typed[column] for typed in typed_rows]
-        if kind == MATURITE and column == "niveau":
-            values = [None if v == NOT_APPLICABLE else v for v in values]
-        if all(v is None or isinstance(v, str) for v in values):
-            data[f"{column}__val"] = pd.Series(values, dtype=object)
-        else:
-            data[f"{column}__val"] = pd.Series(values, dtype="float64")
-    return pd.DataFrame(data)
+    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
+    values = np.full(len(uniques), np.nan) if numeric else np.empty(len(uniques), dtype=object)
+    bad = np.zeros(len(uniques), dtype=bool)
+    rule: str | None = None
+    for i, text in enumerate(uniques):
+        if text == "":
+            continue
+        try:
+            value = parse(text)
+        except _Invalid as invalid:
+            bad[i] = True
+            rule = invalid.rule
+            continue
+        if numeric and value == NOT_APPLICABLE:
+            continue  # a level not applicable: no number to compare
+        values[i] = value
+    return values[codes], bad[codes], rule
+
+
+def _present(values: np.ndarray) -> np.ndarray:
+    """Positions of the cells that hold a typed value."""
+    if values.dtype.kind == "f":
+        return np.flatnonzero(~np.isnan(values))
+    return np.flatnonzero(values != None)  # noqa: E711 - elementwise on an object array
+
+
+@dataclass
+class _File:
+    """One file between reading and its report: typed columns, findings so far."""
+
+    read: ReadResult
+    report: ValidationReport
+    kind: str
+    lines: np.ndarray
+    typed: dict[str, np.ndarray]
+    errors: list[Finding] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    skip: set[tuple[int, str]] = field(default_factory=set)
+    referential: str = ""
+    measures: tuple = ()
+    message_params: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, column: str, index: int) -> str:
+        cells = self.read.cells.get(column)
+        return cells[index] if cells is not None else ""
+
+    def add(self, finding: Finding, max_listed: int) -> None:
+        """Count a finding; keep it only while its rule has listed fewer than ``max_listed``."""
+        count = self.totals.get(finding.rule, 0) + 1
+        self.totals[finding.rule] = count
+        if count <= max_listed:
+            self.errors.append(finding)
+
+
+def _type_file(read: ReadResult, file: _File, measure_ids: Mapping[str, str], cap: int) -> None:
+    """Typed columns of ``file`` and the findings of cells that cannot be typed."""
+    n = len(read.lines)
+    numeric = NUMERIC[file.kind]
+    for column, parse in PARSERS[file.kind].items():
+        texts = read.cells.get(column)
+        if texts is None:
+            file.typed[column] = (
+                np.full(n, np.nan) if column in numeric else np.full(n, None, dtype=object)
+            )
+            continue
+        if column == "mesure_id":
+            # Matched ignoring case and surrounding spaces, stored as the referential spells it.
+            def parse(text: str) -> str:
+                return measure_ids.get(text.upper(), text)
+
+        values, bad, rule = _type_column(texts, parse, numeric=column in numeric)
+        file.typed[column] = values
+        if rule is not None:
+            for index in np.flatnonzero(bad):
+                file.add(_finding(rule, int(file.lines[index]), column, texts[index]), cap)
 
 
 # --------------------------------------------------------------------------- file-level rules
 
 
-def _single_value(
-    rows: list[dict[str, Any]], column: str, rule: str
-) -> tuple[Any | None, list[Finding]]:
+def _single_value(file: _File, column: str, rule: str, cap: int) -> Any | None:
     """One CHU / one year per file: the value, or an error on the first row that differs."""
-    first: Any | None = None
-    for typed in rows:
-        value = typed[column]
-        if value is None:
-            continue
-        if first is None:
-            first = value
-        elif value != first:
-            return None, [_finding(rule, typed["line"], column, str(value), first=str(first))]
-    return first, []
+    values = file.typed[column]
+    present = _present(values)
+    if not len(present):
+        return None
+    first = values[present[0]]
+    differing = present[values[present] != first]
+    if values.dtype.kind == "f":
+        first = int(first)  # the year: a whole number once typed
+    if len(differing):
+        index = differing[0]
+        value = values[index]
+        if values.dtype.kind == "f":
+            value = int(value)
+        file.add(_finding(rule, int(file.lines[index]), column, str(value), first=str(first)), cap)
+        return None
+    return first
 
 
 def _sort_key(kind: str | None) -> Callable[[Finding], tuple]:
@@ -273,59 +356,62 @@ def _sort_key(kind: str | None) -> Callable[[Finding], tuple]:
     return key
 
 
-def _records(kind: str, chu: str, annee: int, typed_rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _records(kind: str, chu: str, annee: int, file: _File) -> pd.DataFrame:
     import pandas as pd
 
-    frame = pd.DataFrame(typed_rows)
-    frame["chu"] = chu
-    frame["annee"] = annee
+    typed = file.typed
+    n = len(file.lines)
 
-    def optional_text(series: pd.Series) -> pd.Series:
-        return series.astype(object).where(series.notna(), None)
+    def optional_text(column: str) -> pd.Series:
+        return pd.Series(typed[column], dtype=object)
 
+    def floats(column: str) -> np.ndarray:
+        return typed[column].astype(float)
+
+    def integers(column: str) -> Any:
+        return pd.Series(typed[column]).astype("Int64").array
+
+    common = {
+        "chu": pd.Series([chu] * n, dtype=object),
+        "annee": np.full(n, int(annee), dtype=int),
+        "line": file.lines.astype(int),
+    }
     if kind == MATURITE:
-        niveau = frame["niveau"].map(lambda v: None if v == NOT_APPLICABLE else v)
         out = pd.DataFrame(
             {
-                "chu": frame["chu"],
-                "annee": frame["annee"].astype(int),
-                "line": frame["line"].astype(int),
-                "mesure_id": frame["mesure_id"].astype(object),
-                "niveau": pd.array(niveau.tolist(), dtype="Int64"),
-                "cible": pd.array(frame["cible"].tolist(), dtype="Int64"),
-                "commentaire": optional_text(frame["commentaire"]),
+                **common,
+                "mesure_id": optional_text("mesure_id"),
+                "niveau": integers("niveau"),  # NA (not applicable) is a missing level
+                "cible": integers("cible"),
+                "commentaire": optional_text("commentaire"),
             }
         )
     elif kind == DEPENSES:
         out = pd.DataFrame(
             {
-                "chu": frame["chu"],
-                "annee": frame["annee"].astype(int),
-                "line": frame["line"].astype(int),
-                "categorie": frame["categorie"].astype(object),
-                "nature": frame["nature"].astype(object),
-                "montant_mad": frame["montant_mad"].astype(float),
-                "libelle": frame["libelle"].astype(object),
-                "fonction_csf": optional_text(frame["fonction_csf"]),
-                "fournisseur": optional_text(frame["fournisseur"]),
-                "solution": optional_text(frame["solution"]),
+                **common,
+                "categorie": optional_text("categorie"),
+                "nature": optional_text("nature"),
+                "montant_mad": floats("montant_mad"),
+                "libelle": optional_text("libelle"),
+                "fonction_csf": optional_text("fonction_csf"),
+                "fournisseur": optional_text("fournisseur"),
+                "solution": optional_text("solution"),
             }
         )
     else:
         out = pd.DataFrame(
             {
-                "chu": frame["chu"],
-                "annee": frame["annee"].astype(int),
-                "line": frame["line"].astype(int),
-                "lits": frame["lits"].astype(int),
-                "effectif_total": frame["effectif_total"].astype(float),
-                "effectif_si": frame["effectif_si"].astype(float),
-                "effectif_ssi": frame["effectif_ssi"].astype(float),
-                "budget_total_mad": frame["budget_total_mad"].astype(float),
-                "budget_si_mad": frame["budget_si_mad"].astype(float),
-                "iso27001": frame["iso27001"].astype(object),
-                "stade_numerique": pd.array(frame["stade_numerique"].tolist(), dtype="Int64"),
-                "incidents_declares": pd.array(frame["incidents_declares"].tolist(), dtype="Int64"),
+                **common,
+                "lits": typed["lits"].astype(int),
+                "effectif_total": floats("effectif_total"),
+                "effectif_si": floats("effectif_si"),
+                "effectif_ssi": floats("effectif_ssi"),
+                "budget_total_mad": floats("budget_total_mad"),
+                "budget_si_mad": floats("budget_si_mad"),
+                "iso27001": optional_text("iso27001"),
+                "stade_numerique": integers("stade_numerique"),
+                "incidents_declares": integers("incidents_declares"),
             }
         )
     return out.reset_index(drop=True)
@@ -341,22 +427,19 @@ def validate_bytes(
     sender_chu: str | None = None,
     reference: ReferenceData | None = None,
     max_bytes: int | None = None,
+    max_listed: int | None = None,
 ) -> ValidationResult:
     """Validate a file's bytes. Never raises for a bad file: every problem is in the report.
 
     ``sender_chu`` declares who is sending (``--chu``, the dashboard user's CHU, the landing
     folder): a file about another CHU is then invalid (error on the first row, column chu).
     """
-    read = read_table(content, filename, max_bytes=resolve_max_bytes(max_bytes))
-    result = _validate_read(read, filename, sender_chu=sender_chu, reference=reference)
-    if read.column_letters:
-        # A workbook: messages name the column by its letter too, « colonne D (niveau) ».
-        from expectations.workbook import with_column_letters
-
-        report = result.report
-        report.errors = with_column_letters(report.errors, read.column_letters)
-        report.warnings = with_column_letters(report.warnings, read.column_letters)
-    return result
+    return validate_batch(
+        [FileToValidate(content, filename, sender_chu)],
+        reference=reference,
+        max_bytes=max_bytes,
+        max_listed=max_listed,
+    )[0]
 
 
 def validate_batch(
@@ -364,23 +447,36 @@ def validate_batch(
     *,
     reference: ReferenceData | None = None,
     max_bytes: int | None = None,
+    max_listed: int | None = None,
 ) -> list[ValidationResult]:
     """Validate many files at once; result ``i`` is exactly what :func:`validate_bytes`
-    gives for ``files[i]`` alone."""
-    if reference is None and files:
-        from expectations.reference import load_reference
+    gives for ``files[i]`` alone. The row rules of all the files of a kind run in one
+    Great Expectations validation."""
+    limit = resolve_max_bytes(max_bytes)
+    cap = resolve_max_listed(max_listed)
+    results: list[ValidationResult | None] = [None] * len(files)
+    pending: dict[str, list[tuple[int, _File]]] = {}
+    for position, item in enumerate(files):
+        read = read_table(item.content, item.filename, max_bytes=limit, max_listed=cap)
+        report = ValidationReport(file=item.filename, kind=read.kind, rows=read.row_count)
+        if not read.ok or read.kind is None:
+            report.errors = read.errors
+            report.warnings = read.warnings
+            results[position] = _finish(read, report, read.totals, cap)
+            continue
+        if reference is None:
+            from expectations.reference import load_reference
 
-        reference = load_reference()
-    return [
-        validate_bytes(
-            f.content,
-            f.filename,
-            sender_chu=f.sender_chu,
-            reference=reference,
-            max_bytes=max_bytes,
-        )
-        for f in files
-    ]
+            reference = load_reference()
+        file = _prepare(read, report, item.sender_chu, reference, cap)
+        pending.setdefault(file.kind, []).append((position, file))
+
+    for kind, batch in pending.items():
+        failures = _run_rules(kind, [file for _, file in batch], reference)
+        for key, (position, file) in enumerate(batch):
+            _apply_failures(file, key, failures, cap)
+            results[position] = _conclude(file, cap)
+    return [r for r in results if r is not None]
 
 
 def validate_file(
@@ -389,6 +485,7 @@ def validate_file(
     sender_chu: str | None = None,
     reference: ReferenceData | None = None,
     max_bytes: int | None = None,
+    max_listed: int | None = None,
 ) -> ValidationResult:
     """Validate a file on disk; its size is checked before anything is read."""
     path = Path(path)
@@ -403,44 +500,46 @@ def validate_file(
         )
         return ValidationResult(report=report, records=None)
     return validate_bytes(
-        path.read_bytes(), path.name, sender_chu=sender_chu, reference=reference, max_bytes=limit
+        path.read_bytes(),
+        path.name,
+        sender_chu=sender_chu,
+        reference=reference,
+        max_bytes=limit,
+        max_listed=max_listed,
     )
 
 
-def _validate_read(
+# --------------------------------------------------------------------------- stages
+
+
+def _prepare(
     read: ReadResult,
-    filename: str,
-    *,
+    report: ValidationReport,
     sender_chu: str | None,
-    reference: ReferenceData | None,
-) -> ValidationResult:
-    report = ValidationReport(file=filename, kind=read.kind, rows=len(read.rows))
-    report.warnings.extend(read.warnings)
-    if not read.ok or read.kind is None:
-        report.errors.extend(read.errors)
-        report.errors.sort(key=_sort_key(read.kind))
-        return ValidationResult(report=report, records=None)
-
-    if reference is None:
-        from expectations.reference import load_reference
-
-        reference = load_reference()
+    reference: ReferenceData,
+    cap: int,
+) -> _File:
+    """Typing and the file-level rules that come before the suite."""
     kind = read.kind
-    rows = read.rows
-    errors: list[Finding] = []
-
+    assert kind is not None
+    report.warnings = list(read.warnings)
+    file = _File(
+        read=read,
+        report=report,
+        kind=kind,
+        lines=np.asarray(read.lines, dtype=np.int64),
+        typed={},
+        totals=dict(read.totals),
+    )
     # The referential is the campaign's; the year is only known after typing, so measure ids
     # are first matched against every referential, then checked against the campaign's by GX.
     all_ids = {
         m.mesure_id.upper(): m.mesure_id for ms in reference.referentials.values() for m in ms
     }
-    typed_rows, typing_errors = _type_rows(kind, rows, all_ids)
-    errors.extend(typing_errors)
-    skip = {(f.line, f.column) for f in typing_errors}
+    _type_file(read, file, all_ids, cap)
 
-    chu, chu_errors = _single_value(typed_rows, "chu", "chu_unique")
-    annee, annee_errors = _single_value(typed_rows, "annee", "annee_unique")
-    errors.extend(chu_errors + annee_errors)
+    chu = _single_value(file, "chu", "chu_unique", cap)
+    annee = _single_value(file, "annee", "annee_unique", cap)
     top_year = max_year()
     report.chu = chu if chu in reference.establishments else None
     report.annee = annee if annee is not None and MIN_YEAR <= annee <= top_year else None
@@ -449,60 +548,183 @@ def _validate_read(
         sender = sender_chu.strip().upper()
         # The first row that names a CHU (the first row, unless its cell is left empty —
         # that empty cell is then still reported as missing).
-        first = next((t for t in typed_rows if t["chu"] is not None), None)
-        if first is not None and first["chu"] != sender:
-            line = first["line"]
-            errors.append(_finding("chu_expediteur", line, "chu", first["chu"], sender=sender))
-            skip.add((line, "chu"))
+        named = _present(file.typed["chu"])
+        if len(named) and file.typed["chu"][named[0]] != sender:
+            index = named[0]
+            line = int(file.lines[index])
+            value = file.typed["chu"][index]
+            file.add(_finding("chu_expediteur", line, "chu", value, sender=sender), cap)
+            file.skip.add((line, "chu"))
 
     campaign_year = report.annee if report.annee is not None else max(reference.campaign_years)
-    measures = reference.measures_for_year(campaign_year)
-    referential = reference.referential_code_for_year(campaign_year)
-    parameters = {
-        "chu_codes": reference.chu_codes,
-        "annee_max": top_year,
-        "mesure_ids": [m.mesure_id for m in measures],
-    }
-    message_params = {
+    file.measures = reference.measures_for_year(campaign_year)
+    file.referential = reference.referential_code_for_year(campaign_year)
+    file.message_params = {
         "codes": ", ".join(reference.chu_codes),
         "max_year": top_year,
-        "referential": referential,
+        "referential": file.referential,
     }
+    return file
 
-    def message(rule: str, line: int | None, column: str | None, value: str | None, extra):
-        return rule_message(rule, line=line, column=column, value=value, **message_params, **extra)
+
+def _frame(kind: str, key: int, file: _File) -> pd.DataFrame:
+    """The rows the suite sees for one file, indexed by (fichier, line): raw text per contract
+    column (None when empty) for presence and length rules, ``<column>__val`` typed values
+    for sets, ranges and pairs, and the file's key (uniqueness is per file) and referential
+    (measure ids are the campaign's) for the per-file rules."""
+    import pandas as pd
+
+    from expectations.gx_runner import FILE_COLUMN, LINE_COLUMN
+
+    n = len(file.lines)
+    data: dict[str, Any] = {}
+    for column in FILE_KINDS[kind].columns:
+        texts = file.read.cells.get(column)
+        if texts is None:
+            data[column] = np.full(n, None, dtype=object)
+        else:
+            raw = np.asarray(texts, dtype=object)
+            raw[raw == ""] = None
+            data[column] = raw
+    for column in FILE_KINDS[kind].columns:
+        data[f"{column}__val"] = file.typed[column]
+    data["fichier_cle"] = np.full(n, key, dtype=np.int64)
+    if kind == MATURITE:
+        # A measure id is checked against its file's referential (« code|mesure_id »), so
+        # that files of different campaigns share one validation and one parameter.
+        codes, ids = pd.factorize(file.typed["mesure_id"])  # one key string per distinct id
+        keys = np.asarray([f"{file.referential}|{v}" for v in ids] + [None], dtype=object)
+        data["mesure_id__referentiel"] = keys[codes]  # code -1 (no id) picks the final None
+    index = pd.MultiIndex.from_arrays(
+        [np.full(n, key, dtype=np.int64), file.lines], names=[FILE_COLUMN, LINE_COLUMN]
+    )
+    return pd.DataFrame(data, index=index)
+
+
+def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[Any]:
+    """One Great Expectations validation for every file of ``kind``."""
+    import pandas as pd
 
     from expectations.gx_runner import run_suite
 
-    errors.extend(
-        run_suite(
-            kind,
-            _gx_frame(kind, rows, typed_rows),
-            parameters=parameters,
-            raw_rows=dict(rows),
-            message=message,
-            skip=skip,
-        )
+    frames = [_frame(kind, key, file) for key, file in enumerate(files)]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    del frames
+    parameters = {
+        "chu_codes": reference.chu_codes,
+        "annee_max": max_year(),
+        "mesures_par_referentiel": [
+            f"{code}|{m.mesure_id}" for code, ms in reference.referentials.items() for m in ms
+        ],
+    }
+    return run_suite(kind, frame, parameters=parameters)
+
+
+def _apply_failures(file: _File, key: int, failures: list[Any], cap: int) -> None:
+    """File ``key``'s findings from the suite's failures (values quoted as written)."""
+    for failure in failures:
+        column = failure.column
+        if failure.crash is not None:
+            file.add(
+                _message(file, "erreur_interne", None, column, None, detail=failure.crash), cap
+            )
+            continue
+        start, stop = np.searchsorted(failure.files, [key, key + 1])
+        if start == stop:
+            continue
+        lines = failure.lines[start:stop]
+        indexes = np.searchsorted(file.lines, lines)
+        if failure.repeats_only:
+            pairs = _repeats(file, indexes, failure.column)
+        else:
+            pairs = ((int(i), None) for i in indexes)
+        for index, first_line in pairs:
+            line = int(file.lines[index])
+            if (line, column) in file.skip:
+                continue
+            count = file.totals.get(failure.rule, 0)
+            if count >= cap:
+                file.totals[failure.rule] = count + 1  # counted, not listed: no message built
+                continue
+            value = file.raw(column, index) if column else None
+            extra: dict[str, Any] = {"first_line": first_line}
+            if failure.other:
+                extra["other"] = file.raw(failure.other, index)
+            if failure.rule.endswith("_trop_long"):
+                extra["length"] = len(value or "")
+            file.add(_message(file, failure.rule, line, column, value, **extra), cap)
+
+
+def _message(
+    file: _File, rule: str, line: int | None, column: str | None, value: str | None, **extra: Any
+) -> Finding:
+    value = _quoted(value) if value not in ("", None) else None
+    return Finding(
+        line=line,
+        column=column,
+        value=value,
+        rule=rule,
+        message=rule_message(
+            rule, line=line, column=column, value=value, **file.message_params, **extra
+        ),
     )
 
+
+def _repeats(file: _File, indexes: np.ndarray, column: str) -> list[tuple[int, int]]:
+    """Of the rows sharing a value, keep the repeats, each with the line of the first one."""
+    values = file.typed[column]
+    first: dict[Any, int] = {}
+    repeats: list[tuple[int, int]] = []
+    for index in sorted(int(i) for i in indexes):
+        value = values[index]
+        if value in first:
+            repeats.append((index, first[value]))
+        else:
+            first[value] = int(file.lines[index])
+    return repeats
+
+
+def _conclude(file: _File, cap: int) -> ValidationResult:
+    """The file-level rules that come after the suite, then the bounded, sorted report."""
+    report = file.report
+    kind = file.kind
     if kind == MATURITE:
-        present = {t["mesure_id"] for t in typed_rows}
-        for measure in measures:
+        present = set(file.typed["mesure_id"].tolist())
+        for measure in file.measures:
             if measure.mesure_id not in present:
-                errors.append(
+                file.add(
                     _finding(
                         "mesure_manquante",
                         None,
                         "mesure_id",
                         measure.mesure_id,
                         title=measure.titre,
-                    )
+                    ),
+                    cap,
                 )
-    if kind == PROFIL and len(rows) > 1:
-        errors.append(_finding("profil_une_ligne", rows[1][0], None, None, count=len(rows)))
+    if kind == PROFIL and len(file.lines) > 1:
+        file.add(
+            _finding("profil_une_ligne", int(file.lines[1]), None, None, count=len(file.lines)),
+            cap,
+        )
+    report.errors = list(file.read.errors) + file.errors
+    result = _finish(file.read, report, file.totals, cap)
+    if result.report.valid and report.chu is not None and report.annee is not None:
+        result.records = _records(kind, report.chu, report.annee, file)
+    return result
 
-    report.errors = sorted(errors, key=_sort_key(kind))
-    records = None
-    if report.valid and report.chu is not None and report.annee is not None:
-        records = _records(kind, report.chu, report.annee, typed_rows)
-    return ValidationResult(report=report, records=records)
+
+def _finish(
+    read: ReadResult, report: ValidationReport, totals: Mapping[str, int], cap: int
+) -> ValidationResult:
+    """Sort and bound the findings (« … et N autres lignes »), name workbook columns."""
+    key = _sort_key(report.kind)
+    report.errors = bound_findings(report.errors, totals, cap, key)
+    report.warnings = bound_findings(report.warnings, read.totals, cap, key)
+    if read.column_letters:
+        # A workbook: messages name the column by its letter too, « colonne D (niveau) ».
+        from expectations.workbook import with_column_letters
+
+        report.errors = with_column_letters(report.errors, read.column_letters)
+        report.warnings = with_column_letters(report.warnings, read.column_letters)
+    return ValidationResult(report=report, records=None)
