@@ -28,6 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from expectations.reference import PROJECT_ROOT, reference_dir
@@ -165,41 +166,87 @@ def _typed_answers(answers: pd.DataFrame | None) -> pd.DataFrame:
     return a
 
 
-def _item_stats(answers: pd.DataFrame, mapping: pd.DataFrame) -> pd.DataFrame:
-    """Per (chu, annee, iso_id) reached by an applicable measure: n applicable, n ≥ 3, mean."""
-    join_on = ["annee", "mesure_id"] if "annee" in mapping.columns else ["mesure_id"]
-    applicable = answers.dropna(subset=["niveau"])
-    merged = applicable.merge(mapping, on=join_on, how="inner")
-    merged["ready"] = (merged["niveau"] >= READY_LEVEL).astype("int64")
-    grouped = merged.groupby(["chu", "annee", "iso_id"])
-    stats = pd.DataFrame(
-        {
-            "n_applicables": grouped["niveau"].count(),
-            "n_prets": grouped["ready"].sum(),
-            "niveau_moyen": grouped["niveau"].mean(),
-        }
-    ).reset_index()
-    stats["pret"] = stats["n_prets"] == stats["n_applicables"]
-    return stats
+@dataclass(frozen=True)
+class _YearStats:
+    """One year: for each CHU (rows) and ISO item (columns), over the CHU's applicable
+    measures mapped to the item: how many there are, how many are below 3, their sum."""
+
+    chus: list[str]
+    items: list[str]
+    n_applicable: np.ndarray
+    n_below: np.ndarray
+    total: np.ndarray
+
+
+def _year_stats(answers: pd.DataFrame, year_mapping: pd.DataFrame) -> _YearStats:
+    """Counts by matrix products (answers × incidence measure → item): one pass over the
+    answers, whatever the number of CHUs (the benchmark computes it for every campaign)."""
+    chu_codes, chu_labels = pd.factorize(answers["chu"])
+    chus = [str(c) for c in chu_labels]
+    if year_mapping.empty:
+        empty = np.zeros((len(chus), 0))
+        return _YearStats(chus, [], empty, empty, empty)
+    measures = pd.Index(pd.unique(year_mapping["mesure_id"]))
+    items = [str(i) for i in pd.unique(year_mapping["iso_id"])]
+    incidence = np.zeros((len(measures), len(items)))
+    incidence[
+        measures.get_indexer(year_mapping["mesure_id"]),
+        pd.Index(items).get_indexer(year_mapping["iso_id"]),
+    ] = 1.0
+    # Answers of measures the referential does not map (index -1) or NA are left out.
+    measure_codes = measures.get_indexer(answers["mesure_id"])
+    levels = pd.to_numeric(answers["niveau"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    keep = (measure_codes >= 0) & ~np.isnan(levels)
+    rows, cols, levels = chu_codes[keep], measure_codes[keep], levels[keep]
+    shape = (len(chus), len(measures))
+    present, below, values = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    present[rows, cols] = 1.0
+    below[rows, cols] = (levels < READY_LEVEL).astype("float64")
+    values[rows, cols] = levels
+    return _YearStats(chus, items, present @ incidence, below @ incidence, values @ incidence)
+
+
+def _on_grid(matrix: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """``matrix``'s columns in the grid's order; 0 for a grid item no measure maps to."""
+    out = np.zeros((matrix.shape[0], len(take)))
+    mapped = take >= 0
+    out[:, mapped] = matrix[:, take[mapped]]
+    return out
+
+
+def _mapping_of_year(mapping: pd.DataFrame, annee: int) -> pd.DataFrame:
+    if "annee" in mapping.columns:
+        return mapping[mapping["annee"] == annee]
+    return mapping
 
 
 def readiness_percentages(answers: pd.DataFrame | None, measures: Any) -> pd.DataFrame:
     """``chu, annee, preparation_iso27001_pct, preparation_iso27001_clauses_pct`` for every
-    (chu, annee) having answers (vectorised: the benchmark computes it for every campaign)."""
+    (chu, annee) having answers."""
     from warehouse.benchmark import _round
 
     a = _typed_answers(answers)
-    keys = a[["chu", "annee"]].drop_duplicates().reset_index(drop=True)
     columns = ["chu", "annee", "preparation_iso27001_pct", "preparation_iso27001_clauses_pct"]
-    if keys.empty:
+    if a.empty:
         return pd.DataFrame(columns=columns)
-    stats = _item_stats(a, iso_mapping(measures))
-    stats["type"] = stats["iso_id"].map(iso_type)
-    out = keys.copy()
-    for kind, column in ((ANNEXE_A, columns[2]), (CLAUSE, columns[3])):
-        part = stats[stats["type"] == kind]
-        share = part.groupby(["chu", "annee"])["pret"].mean().mul(100).rename(column)
-        out = out.merge(share.reset_index(), on=["chu", "annee"], how="left")
+    mapping = iso_mapping(measures)
+    parts: list[pd.DataFrame] = []
+    for annee, year in a.groupby("annee", sort=True):
+        stats = _year_stats(year, _mapping_of_year(mapping, int(annee)))
+        evaluated = stats.n_applicable > 0
+        ready = evaluated & (stats.n_below == 0)
+        annex = np.array([iso_type(i) == ANNEXE_A for i in stats.items], dtype=bool)
+        part = pd.DataFrame({"chu": stats.chus, "annee": int(annee)})
+        for column, kind in ((columns[2], annex), (columns[3], ~annex)):
+            n_evaluated = evaluated[:, kind].sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = ready[:, kind].sum(axis=1) / n_evaluated * 100
+            part[column] = np.where(n_evaluated > 0, share, np.nan)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    for column in columns[2:]:
         out[column] = _round(out[column])
     return out[columns]
 
@@ -218,52 +265,50 @@ def compute_iso_readiness(
 
     items = load_iso_items() if items is None else tuple(items)
     a = _typed_answers(answers)
-    keys = a[["chu", "annee"]].drop_duplicates()
-    if keys.empty:
+    if a.empty:
         return _empty_readiness()
     mapping = iso_mapping(measures)
-    with_year = "annee" in mapping.columns
     known = {i.iso_id: i for i in items}
-
-    # Which measures map to each item (per year when the referential changes with the year).
-    group_on = ["annee", "iso_id"] if with_year else ["iso_id"]
-    listed = (
-        mapping.sort_values("ordre")
-        .groupby(group_on)["mesure_id"]
-        .agg(list)
-        .rename("mesures")
-        .reset_index()
-    )
     annex_ids = [i.iso_id for i in items if i.type == ANNEXE_A]
-    grids: list[pd.DataFrame] = []
-    years = sorted(keys["annee"].unique())
-    for annee in years:
-        mapped = listed[listed["annee"] == annee] if with_year else listed
-        ids = list(dict.fromkeys([*annex_ids, *mapped["iso_id"]]))
-        grid = pd.DataFrame({"iso_id": ids}).merge(
-            mapped.drop(columns="annee", errors="ignore"), on="iso_id", how="left"
-        )
-        grid["annee"] = int(annee)
-        grids.append(grid)
-    grid = pd.concat(grids, ignore_index=True)
-    frame = keys.merge(grid, on="annee", how="inner")
+    frames: list[pd.DataFrame] = []
+    for annee, year in a.groupby("annee", sort=True):
+        year_mapping = _mapping_of_year(mapping, int(annee))
+        listed = year_mapping.sort_values("ordre").groupby("iso_id")["mesure_id"].agg(list)
+        # The year's items (all Annex A controls, then the mapped clauses), in ISO order.
+        grid = sorted(dict.fromkeys([*annex_ids, *listed.index]), key=iso_sort_key)
+        stats = _year_stats(year, year_mapping)
+        position = {it: j for j, it in enumerate(stats.items)}
+        take = np.array([position.get(it, -1) for it in grid], dtype="int64")
 
-    stats = _item_stats(a, mapping)
-    frame = frame.merge(
-        stats[["chu", "annee", "iso_id", "niveau_moyen", "pret"]],
-        on=["chu", "annee", "iso_id"],
-        how="left",
-    )
-    frame["type"] = frame["iso_id"].map(iso_type)
-    frame["theme"] = frame["iso_id"].map(lambda i: known[i].theme if i in known else None)
-    frame["couvert"] = frame["mesures"].map(lambda m: isinstance(m, list) and len(m) > 0)
-    frame["mesures"] = frame["mesures"].map(lambda m: list(m) if isinstance(m, list) else [])
+        n_app, n_below, total = (
+            _on_grid(m, take) for m in (stats.n_applicable, stats.n_below, stats.total)
+        )
+        evaluated = (n_app > 0).ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n_app > 0, total / n_app, np.nan).ravel()
+        ready = (n_below == 0).ravel()
+        n_chus, n_items = len(stats.chus), len(grid)
+        measures_of = [list(listed.get(it, [])) for it in grid]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "chu": np.repeat(stats.chus, n_items),
+                    "annee": int(annee),
+                    "iso_id": grid * n_chus,
+                    "type": [iso_type(it) for it in grid] * n_chus,
+                    "theme": [known[it].theme if it in known else None for it in grid] * n_chus,
+                    "couvert": [bool(m) for m in measures_of] * n_chus,
+                    "mesures": measures_of * n_chus,
+                    "niveau_moyen": mean,
+                    # Null (masked) where no mapped measure is applicable.
+                    "pret": pd.arrays.BooleanArray(ready, ~evaluated),
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True)
     frame["niveau_moyen"] = _round(frame["niveau_moyen"])
-    frame["pret"] = pd.array(
-        [None if pd.isna(v) else bool(v) for v in frame["pret"]], dtype="boolean"
-    )
-    frame["_order"] = frame["iso_id"].map(iso_sort_key)
-    frame = frame.sort_values(["annee", "chu", "_order"]).reset_index(drop=True)
+    # Sort by CHU within a year; items keep their ISO order (a stable sort).
+    frame = frame.sort_values(["annee", "chu"], kind="mergesort").reset_index(drop=True)
     return frame[list(ISO_COLUMNS)]
 
 
