@@ -194,3 +194,21 @@ def test_two_chu_bench_runs_on_a_brand_new_warehouse_both_succeed(
         statuses = conn.execute(sa.text("SELECT chu, status FROM submissions ORDER BY chu")).all()
     engine.dispose()
     assert [tuple(s) for s in statuses] == [("FES", "current"), ("MAR", "current")]
+
+
+def test_every_revision_downgrades_and_upgrades_again(database_url: str) -> None:
+    engine = sa.create_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0001_baseline")
+    with engine.connect() as conn:
+        assert current_revision(conn) == "0001_baseline"
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("benchmark")}
+        assert not set(NEW_COLUMNS) & columns
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert [d for d in compare_metadata(context, metadata)] == []
+    engine.dispose()
