@@ -23,10 +23,13 @@ def has_column(table: str, column: str) -> bool:
     return column in {c["name"] for c in _inspector().get_columns(table)}
 
 
-def add_column_if_missing(table: str, column: sa.Column) -> None:
-    if not has_column(table, column.name):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(column)
+def add_column_if_missing(table: str, column: sa.Column) -> bool:
+    """Adds ``column`` unless ``table`` has it; True when it was added."""
+    if has_column(table, column.name):
+        return False
+    with op.batch_alter_table(table) as batch:
+        batch.add_column(column)
+    return True
 
 
 def create_table_if_missing(table: sa.Table) -> None:
