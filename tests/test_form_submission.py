@@ -206,3 +206,28 @@ def test_depot_page_offers_prefilled_workbooks_and_takes_them_back(
     assert not exceptions(at), exceptions(at)
     run_pipeline(warehouse_url)
     assert campaign_answers(engine, chu="FES", annee=2025, kind="profil")[0]["lits"] == 987
+
+
+def test_the_maturity_grid_starts_from_the_campaign_and_submits_every_measure(
+    warehouse_url: str,
+) -> None:
+    engine = make_engine(warehouse_url)
+    at = login_as(make_app(), "dsi-fes-test")
+    open_page(at, "depot")
+    choose_form(at, "maturite")
+    button(at, "Enregistrer le brouillon").click().run()
+    assert not exceptions(at), exceptions(at)
+    draft = load_draft(engine, chu="FES", annee=2025, kind="maturite")
+    answers = campaign_answers(engine, chu="FES", annee=2025, kind="maturite")
+    assert len(draft.rows) == len(answers) == 104
+    by_id = {a["mesure_id"]: a for a in answers}
+    for row in draft.rows:
+        want = by_id[row["mesure_id"]]
+        assert row["niveau"] == str(want["niveau"])
+        assert row["cible"] == (None if want["cible"] is None else str(want["cible"]))
+    button(at, "Vérifier et envoyer").click().run()
+    assert not exceptions(at), exceptions(at)
+    outcome = at.session_state["formulaire_result"]
+    # The same answers again: identical figures, a valid report of the 104 measures.
+    assert outcome.valid and outcome.report["rows"] == 104
+    assert outcome.report["file"] == "formulaire_maturite_fes_2025.csv"
