@@ -203,3 +203,62 @@ def test_every_revision_downgrades_and_upgrades_again(database_url: str) -> None
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
     engine.dispose()
+
+
+def test_a_warehouse_written_by_the_code_of_that_version_upgrades_in_place(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The faithful version of the test above: the code of commit 5413623 itself (git
+    archive, run with this interpreter) runs `chu-bench run` on data/sample, then today's
+    code opens the warehouse: the same export, plus the new columns equal to a fresh build."""
+    import io
+    import json
+    import subprocess
+    import sys
+    import tarfile
+    from contextlib import redirect_stdout
+
+    from pipelines.cli import main
+    from tests.conftest import PROJECT_ROOT, skip_or_fail
+
+    old_tree = tmp_path / "main-5413623"
+    archive = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "archive", "5413623"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        skip_or_fail(f"commit 5413623 absent de l'historique git : {archive.stderr.decode()[:200]}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(old_tree, filter="data")
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME", "CHU_BENCH_DATABASE_URL")
+    }
+    env["PYTHONPATH"] = str(old_tree)
+
+    def old(*args: str) -> str:
+        code = "import sys; from pipelines.cli import main; sys.exit(main(sys.argv[1:]))"
+        done = subprocess.run(
+            [sys.executable, "-c", code, *args, "--database-url", database_url],
+            cwd=old_tree,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    old("run", "--landing", str(old_tree / "data" / "sample"))
+    before = json.loads(old("export", "--format", "json"))
+    assert len(before) == 16 and "preparation_iso27001_pct" not in before[0]
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["export", "--format", "json", "--database-url", database_url]) == 0
+    after = json.loads(out.getvalue())
+    assert [{k: r[k] for k in b} for r, b in zip(after, before, strict=True)] == before
+    readiness = {(r["chu"], r["annee"]): r["preparation_iso27001_pct"] for r in after}
+    from tests.iso_support import independent_percentages
+
+    for chu, (annex, _clauses) in independent_percentages(2025).items():
+        assert readiness[(chu, 2025)] == annex, chu
