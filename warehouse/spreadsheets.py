@@ -59,6 +59,8 @@ def workbook_bytes(
     from openpyxl.utils import get_column_letter
 
     book = Workbook()
+    book.properties.title = str(neutralise_cell(title))
+    book.properties.creator = "chu-bench"
     sheet = book.active
     sheet.title = sheet_name[:31]
     sheet.append([neutralise_cell(title)])
