@@ -120,7 +120,8 @@ def small_campaign(url: str, chus: Iterable[str]) -> dict[str, Any]:
         for kind in ("maturite", "depenses", "profil"):
             text, encoding = _sample(chu, kind)
             if kind == "depenses":
-                text = _with_hostile_purchase(text, chu, 41_000 + 1_000 * index)
+                # Large enough to top the alliance's pooling chart.
+                text = _with_hostile_purchase(text, chu, 4_100_000 + 1_000 * index)
             name = f"{kind}_{chu.lower()}_{CAMPAIGN}.csv"
             if chu == OWN and kind == "maturite":
                 name = HOSTILE_FILENAME
@@ -329,9 +330,25 @@ def login(browser: Any, server: str, username: str, *, screenshot: bool = False)
 
 
 def open_page(page: Any, title: str) -> None:
+    """Clicks the menu entry ``title`` and waits for the page's heading. On a loaded machine
+    a click made while a rerun ends can be dropped: one more click then."""
+    heading = f'h1:has-text("{title.split(" ")[0]}")'
     link = page.locator("[data-testid='stSidebarNav'] a", has_text=title).first
+    wait_idle(page)
+    try:
+        link.wait_for(timeout=20_000)
+    except Exception:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "menu-absent.png"), full_page=True)
+        raise
     link.click()
-    page.wait_for_selector(f'h1:has-text("{title.split(" ")[0]}")', timeout=60_000)
+    try:
+        page.wait_for_selector(heading, timeout=45_000)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: retry once, then fail
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "clic-perdu.png"), full_page=True)
+        link.click()
+        page.wait_for_selector(heading, timeout=90_000)
     wait_idle(page)
 
 
@@ -351,7 +368,7 @@ def open_every_tab(page: Any) -> str:
     """Clicks each tab of the page (Streamlit renders every tab, but charts in a hidden tab
     may not be drawn) and returns the text of each."""
     texts = []
-    tabs = page.locator("[data-baseweb='tab']")
+    tabs = page.locator("[data-testid='stTab']")
     for index in range(tabs.count()):
         tabs.nth(index).click()
         page.wait_for_timeout(400)
@@ -360,18 +377,33 @@ def open_every_tab(page: Any) -> str:
 
 
 def download_everything(page: Any, directory: Path) -> dict[str, bytes]:
-    """Clicks every download button of the page; returns file name → bytes."""
+    """Clicks every download button of the page, in every tab and expander; returns file
+    name → bytes."""
+    for summary in page.locator("[data-testid='stExpander'] details:not([open]) summary").all():
+        summary.click()
+        page.wait_for_timeout(200)
     files: dict[str, bytes] = {}
+    done: set[int] = set()
+    tabs = page.locator("[data-testid='stTab']")
     buttons = page.locator("[data-testid='stDownloadButton'] button")
-    for index in range(buttons.count()):
-        button = buttons.nth(index)
-        button.scroll_into_view_if_needed()
-        with page.expect_download(timeout=30_000) as info:
-            button.click()
-        download = info.value
-        target = directory / f"{index:02d}-{download.suggested_filename}"
-        download.save_as(str(target))
-        files[target.name] = target.read_bytes()
+    for tab in range(max(1, tabs.count())):
+        if tabs.count():
+            tabs.nth(tab).click()
+            page.wait_for_timeout(400)
+        for index in range(buttons.count()):
+            button = buttons.nth(index)
+            if index in done or not button.is_visible():
+                continue
+            button.scroll_into_view_if_needed()
+            with page.expect_download(timeout=30_000) as info:
+                button.click()
+            download = info.value
+            target = directory / f"{index:02d}-{download.suggested_filename}"
+            download.save_as(str(target))
+            files[target.name] = target.read_bytes()
+            done.add(index)
+    missing = set(range(buttons.count())) - done
+    assert not missing, f"boutons de téléchargement jamais visibles : {sorted(missing)}"
     return files
 
 

@@ -1,172 +1,207 @@
 """The dashboard in a real browser: Debian's chromium driven by Playwright (DESIGN §9).
 
-Starts ``streamlit run dashboard/app.py`` on a copy of the seeded warehouse, logs in as the
-alliance demo user and as the FES DSI demo user, opens every page of their menu, checks that
-the page ran without an exception box and that charts are drawn, and saves screenshots under
-tests/artifacts/ (git-ignored) for a human to look at.
+- The alliance on the seeded sample: every page of its menu runs without an exception box,
+  charts are drawn, screenshots land in tests/artifacts/ (git-ignored) for a human.
+- The FES DSI on a campaign answered by FES and ONE peer only, and by FES and TWO peers:
+  every page, every tab and every download is searched for the peers' names, codes, cities
+  and the old letters, for their figures (as printed and as exported) and for the text they
+  typed in their files; the hostile supplier and file name seeded by
+  ``tests.browser_support.small_campaign`` show as text, and the browser never requests
+  the address they name.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dashboard.access import PAGES, Viewer, pages_for
+from tests.browser_support import (
+    ARTIFACTS,
+    CHROMIUM,
+    HOSTILE_SUPPLIER,
+    OWN,
+    contains_word,
+    download_everything,
+    download_text,
+    launch_browser,
+    login,
+    open_every_tab,
+    open_page,
+    page_text,
+    peer_figures,
+    peer_free_text,
+    peer_identifiers,
+    small_campaign,
+    streamlit_server,
+)
 from tests.conftest import skip_or_fail
 from tests.dashboard_support import (  # noqa: F401 - fixtures
-    ACCOUNTS,
-    APP_PATH,
-    PROJECT_ROOT,
     copy_warehouse,
-    env_for_app,
     seeded_warehouse_fixture,
 )
+from warehouse.charts import plain
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("CHU_BENCH_CHROMIUM", "/usr/bin/chromium")
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Pages whose analyses are charts: at least one Plotly figure must be drawn.
 CHART_PAGES = {"vue_ensemble", "maturite", "investissements", "mutualisation", "campagne"}
-DEMO = {username: account.password for username, account in ACCOUNTS.items()}
+FES_DSI = Viewer("dsi-fes-test", "dsi", OWN)
+CAMPAIGNS = {"un-pair": ["MAR"], "deux-pairs": ["MAR", "RAB"]}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(seeded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def _require_browser() -> None:
     if not Path(CHROMIUM).exists():
         skip_or_fail(f"chromium absent ({CHROMIUM}) : apt-get install -y chromium")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
         skip_or_fail("playwright non installé (pip install -e '.[dev]')")
-    url = copy_warehouse(seeded_warehouse, tmp_path_factory.mktemp("browser"))
-    port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env_for_app(url), stdout=output, stderr=output
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit n'a pas démarré :\n{log.read_text(errors='replace')}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+def browser() -> Iterator[object]:
+    _require_browser()
+    with launch_browser() as browser:
+        yield browser
 
 
-def _wait_idle(page) -> None:  # noqa: ANN001
-    # A rerun may start a moment after the click: let it start, then wait for its end.
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=60_000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=60_000)
+@pytest.fixture(scope="module")
+def sample_server(
+    seeded_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    _require_browser()
+    url = copy_warehouse(seeded_warehouse, tmp_path_factory.mktemp("browser"))
+    log = tmp_path_factory.mktemp("streamlit-log") / "streamlit.log"
+    with streamlit_server(url, log) as base:
+        yield base
 
 
-def _login(browser, server: str, username: str):  # noqa: ANN001, ANN202
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
-    page.goto(server)
-    page.wait_for_selector("text=Connexion", timeout=60_000)
-    _wait_idle(page)
-    # Nothing but the login form before logging in.
-    assert page.locator("[data-testid='stSidebarNav']").count() == 0
-    assert page.locator(".js-plotly-plot").count() == 0
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "connexion.png"), full_page=True)
-    page.get_by_label("Identifiant").fill(username)
-    page.get_by_label("Mot de passe").fill(DEMO[username])
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=60_000)
-    _wait_idle(page)
-    return page
+def establishment_name(code: str) -> str:
+    from expectations.reference import load_reference
+
+    return load_reference().establishments[code].nom
+
+
+def assert_markup_inert(page, where: str) -> None:  # noqa: ANN001
+    """Markup from files stays text: no link, image or styled span it names, in HTML or in
+    the SVG of a chart."""
+    html = page.content()
+    for tag in ('<a href="http://evil', '<img src="http://evil', ':href="http://evil'):
+        assert tag not in html, (where, tag, html[max(0, html.find(tag) - 300) :][:600])
+    assert page.locator("a[href*='evil'], img[src*='evil']").count() == 0, where
+    assert page.locator("span[style*='color:red']").count() == 0, where
 
 
 def _visit_every_page(page, viewer: Viewer, prefix: str) -> dict[str, str]:  # noqa: ANN001
     texts = {}
     for spec in pages_for(viewer):
-        link = page.locator("[data-testid='stSidebarNav'] a", has_text=spec.title).first
-        link.click()
-        page.wait_for_selector(f'h1:has-text("{spec.title.split(" ")[0]}")', timeout=60_000)
-        _wait_idle(page)
+        open_page(page, spec.title)
         assert page.locator("[data-testid='stException']").count() == 0, spec.module
         if spec.module in CHART_PAGES:
             page.wait_for_selector(".js-plotly-plot", timeout=30_000)
             assert page.locator(".js-plotly-plot").count() >= 1, spec.module
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{prefix}-{spec.module}.png"), full_page=True)
-        texts[spec.module] = page.inner_text("body")
+        texts[spec.module] = page_text(page)
     return texts
 
 
-def test_alliance_every_page(browser, server: str) -> None:  # noqa: ANN001
-    page = _login(browser, server, "demo-alliance")
+def test_alliance_every_page(browser, sample_server: str) -> None:  # noqa: ANN001
+    page = login(browser, sample_server, "alliance-test", screenshot=True)
     try:
-        texts = _visit_every_page(page, Viewer("demo-alliance", "alliance"), "alliance")
+        texts = _visit_every_page(page, Viewer("alliance-test", "alliance"), "alliance")
         assert set(texts) == {p.module for p in PAGES if "alliance" in p.roles}
         assert "CHU Mohammed VI de Tanger" in texts["campagne"]
         # Log out on the first click, back to the login form only.
         page.get_by_role("button", name="Se déconnecter").click()
         page.wait_for_selector("text=Connexion", timeout=60_000)
-        _wait_idle(page)
+        page.wait_for_timeout(500)
         assert page.locator("[data-testid='stSidebarNav']").count() == 0
     finally:
         page.close()
 
 
-def test_dsi_every_page_without_peer_names(browser, server: str) -> None:  # noqa: ANN001
-    page = _login(browser, server, "demo-dsi-fes")
+def test_dsi_on_the_full_sample_sees_its_own_chu_only(browser, sample_server: str) -> None:  # noqa: ANN001
+    page = login(browser, sample_server, "dsi-fes-test")
     try:
-        texts = _visit_every_page(page, Viewer("demo-dsi-fes", "dsi", "FES"), "dsi-fes")
+        texts = _visit_every_page(page, FES_DSI, "dsi-fes")
         assert "depot" in texts
-        for module, text in texts.items():
-            for word in ("Marrakech", "Rabat", "Ibn Sina", "Tanger", "Agadir", "Casablanca"):
-                assert word not in text, (module, word)
+        everything = "\n".join(texts.values())
+        for word in peer_identifiers(["AGA", "CAS", "MAR", "RAB", "TNG"]):
+            assert not contains_word(everything, word), word
+        assert "CHU Hassan II de Fès" in texts["vue_ensemble"]
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("campaign", list(CAMPAIGNS))
+def test_dsi_finds_nothing_of_a_peer_in_a_small_campaign(
+    browser,  # noqa: ANN001
+    campaign: str,
+    tmp_path: Path,
+) -> None:
+    """Early in a campaign only FES and one peer (or two) have answered: no page, tab, chart
+    or download shows a peer's name, code, city, letter, figure or typed text."""
+    peers = CAMPAIGNS[campaign]
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    small_campaign(url, [OWN, *peers])
+    figures = set().union(*(peer_figures(url, peer) for peer in peers))
+    free_text = peer_free_text(peers)
+    identifiers = peer_identifiers(peers)
+    assert figures and free_text  # the search has something to look for
+
+    with streamlit_server(url, tmp_path / "streamlit.log") as server:
+        page = login(browser, server, "dsi-fes-test")
+        try:
+            seen: dict[str, str] = {}
+            for spec in pages_for(FES_DSI):
+                open_page(page, spec.title)
+                assert page.locator("[data-testid='stException']").count() == 0, spec.module
+                text = page_text(page) + "\n" + open_every_tab(page)
+                folder = tmp_path / spec.module
+                folder.mkdir()
+                for name, content in download_everything(page, folder).items():
+                    text += "\n" + download_text(name, content)
+                seen[spec.module] = text
+                page.screenshot(
+                    path=str(ARTIFACTS / f"dsi-fes-{campaign}-{spec.module}.png"), full_page=True
+                )
+                assert_markup_inert(page, spec.module)
+            assert not [u for u in page.requested if "evil" in u]
+        finally:
+            page.close()
+        # The control: the same search finds the peers in the alliance's view, where they
+        # are meant to be (a search that finds nothing anywhere proves nothing).
+        page = login(browser, server, "alliance-test")
+        try:
+            alliance = ""
+            for title in ("Vue d'ensemble", "Investissements", "Mutualisation"):
+                open_page(page, title)
+                alliance += page_text(page) + open_every_tab(page)
+                assert_markup_inert(page, title)
+            assert not [u for u in page.requested if "evil" in u]
+        finally:
+            page.close()
+    assert any(contains_word(alliance, f) for f in figures)
+    assert all(contains_word(alliance, establishment_name(p)) for p in peers)
+    # The hostile supplier is on the alliance's pooling chart, as text: its label reaches
+    # Plotly escaped, so that the SVG shows the characters instead of making a link.
+    # (JSON escapes its quotes: look for the two ends of the label.)
+    escaped = plain(HOSTILE_SUPPLIER)
+    assert escaped.startswith("&lt;a href=") and escaped.endswith("SOC&lt;/a&gt;")
+    assert "&lt;a href=" in alliance and "SOC&lt;/a&gt;" in alliance
+
+    for module, text in seen.items():
+        for word in identifiers:
+            assert not contains_word(text, word), (campaign, module, word)
+        for figure in figures:
+            assert not contains_word(text, figure), (campaign, module, figure)
+        for typed in free_text:
+            assert typed not in text, (campaign, module, typed)
+    # Its own file, named with Markdown, is listed on the Campagne page as typed.
+    assert "[clic](http://evil) ![](http://evil/p.png).csv" in seen["campagne"]
+    assert "CHU Hassan II de Fès" in seen["vue_ensemble"]
+    assert "secret statistique" in seen["vue_ensemble"]
