@@ -122,6 +122,26 @@ def _python_value(value: Any, column: sa.Column) -> Any:
     return value
 
 
+def _column_values(values: pd.Series | None, default: Any, column: sa.Column, n: int) -> list:
+    """One column of records as plain Python values of the column's type (NA -> None),
+    converted column by column (a per-cell ``_python_value`` costs far more on big loads)."""
+    if values is None:
+        value = _python_value(default, column)
+        return [value] * n
+    missing = values.isna().tolist()
+    python_type = column.type.python_type if not isinstance(column.type, sa.JSON) else None
+    if python_type is int:
+        convert: Any = int
+    elif python_type is float or isinstance(column.type, sa.Numeric):
+        convert = float
+    elif python_type is str:
+        convert = str
+    else:
+        return [_python_value(v, column) for v in values.tolist()]
+    # ``tolist`` gives Python scalars (numpy ints and floats become int and float).
+    return [None if gone else convert(v) for v, gone in zip(values.tolist(), missing, strict=True)]
+
+
 def records_to_rows(
     kind: str, submission_id: int, records: pd.DataFrame, chu: str, annee: int
 ) -> list[dict[str, Any]]:
@@ -129,14 +149,25 @@ def records_to_rows(
     table = DATA_TABLES[kind]
     columns = [c for c in table.c if c.name != "submission_id"]
     defaults = {"chu": chu, "annee": annee}
-    rows: list[dict[str, Any]] = []
-    for record in records.to_dict(orient="records"):
-        row: dict[str, Any] = {"submission_id": submission_id}
-        for column in columns:
-            value = record.get(column.name, defaults.get(column.name))
-            row[column.name] = _python_value(value, column)
-        rows.append(row)
-    return rows
+    n = len(records)
+    data = {
+        column.name: _column_values(
+            records[column.name] if column.name in records.columns else None,
+            defaults.get(column.name),
+            column,
+            n,
+        )
+        for column in columns
+    }
+    names = list(data)
+    return (
+        [
+            {"submission_id": submission_id, **dict(zip(names, values, strict=True))}
+            for values in zip(*data.values(), strict=True)
+        ]
+        if n
+        else []
+    )
 
 
 def insert_data_rows(conn: Connection, kind: str, rows: list[dict[str, Any]]) -> None:
