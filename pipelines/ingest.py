@@ -87,13 +87,15 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first failure of a run, as one line: a ``Failure``'s own (French) description,
+    else the underlying error's first line (never a traceback)."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.event_specific_data.error
             if error is not None:
-                # A Failure's description is already a French sentence.
-                message = error.message.strip().splitlines()[0]
-                return message.split(": ", 1)[-1] if "Error:" in message else message
+                root = error.cause if error.cause is not None else error
+                message = root.message.strip().splitlines()[0]
+                return f"échec de l'ingestion : {message}"
     return "échec de l'exécution Dagster"
 
 

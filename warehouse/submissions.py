@@ -14,7 +14,11 @@ Rules, all applied inside ONE transaction so that a crash leaves the previous st
   stays queryable; readers use only current submissions;
 * "latest" means the latest ``received_at``: a valid file received *before* the current one
   (a late re-import of an old file) is stored directly as ``superseded``;
-* an invalid file is ``rejected``: stored with its report, no rows, never replaces valid data.
+* an invalid file is ``rejected``: stored with its report, no rows, never replaces valid data;
+* in between, a received file may wait as ``pending`` (validated, stored with its report
+  and rows, read by nobody): :func:`store_files` stores, :func:`promote_pending` decides the
+  statuses above in the order files were received. The Dépôt page and the form stop at
+  pending; the pipeline promotes (``warehouse.ingestion`` is what channels call).
 """
 
 from __future__ import annotations
