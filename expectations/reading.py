@@ -16,6 +16,7 @@ import io
 import itertools
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass, field
 
 from expectations.contract import FILE_KINDS, MAX_FILE_BYTES
@@ -48,9 +49,10 @@ _END_MARK = "\x01"
 
 @dataclass
 class ReadResult:
-    """What the reader made of a file, stored by column (a million rows of dicts would cost
-    gigabytes): ``lines[i]`` is the spreadsheet line of record ``i`` and ``cells[column][i]``
-    its trimmed text (``""`` for an empty cell), for the contract columns of the header only.
+    """What the reader made of a file, stored by column and dictionary-encoded (a million rows
+    of dicts would cost gigabytes): ``lines[i]`` is the spreadsheet line of record ``i``;
+    ``codes[column][i]`` indexes ``texts[column]``, the column's distinct trimmed texts
+    (``texts[column][0]`` is ``""``, an empty cell), for the contract columns of the header.
 
     ``totals`` counts every finding per rule, including those not listed because a rule
     already listed ``max_listed`` of them (see :func:`expectations.report.bound_findings`).
@@ -58,8 +60,9 @@ class ReadResult:
 
     kind: str | None = None
     columns: list[str] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    cells: dict[str, list[str]] = field(default_factory=dict)
+    lines: array = field(default_factory=lambda: array("q"))
+    codes: dict[str, array] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
     errors: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
@@ -70,6 +73,7 @@ class ReadResult:
     # letter, so that messages say « colonne D (niveau) » as Excel shows it.
     sheet: str | None = None
     column_letters: dict[str, str] = field(default_factory=dict)
+    _encoders: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -83,19 +87,33 @@ class ReadResult:
     def rows(self) -> list[tuple[int, dict[str, str]]]:
         """Row by row, ``(line, {column: text})``: for small files and callers that read a few
         cells; the validation itself works on the columns."""
-        names = list(self.cells)
+        names = list(self.codes)
         return [
-            (line, {name: self.cells[name][i] for name in names})
+            (line, {name: self.texts[name][self.codes[name][i]] for name in names})
             for i, line in enumerate(self.lines)
         ]
 
+    def cell(self, column: str, index: int) -> str:
+        """The trimmed text of record ``index`` in ``column`` (``""`` if not in the header)."""
+        codes = self.codes.get(column)
+        return "" if codes is None else self.texts[column][codes[index]]
+
+    def start_columns(self) -> list[tuple[array, dict[str, int], list[str]]]:
+        """Empty encoded columns for ``self.columns``: (codes, text → code, texts)."""
+        out = []
+        for name in self.columns:
+            self.codes[name] = array("l")
+            self.texts[name] = [""]
+            out.append((self.codes[name], {"": 0}, self.texts[name]))
+        return out
+
     def add_row(self, line: int, row: dict[str, str]) -> None:
         """Append one record (another reader, e.g. a workbook's, builds its result this way)."""
-        index = len(self.lines)
+        if not self.codes:
+            self._encoders = self.start_columns()
         self.lines.append(line)
-        for name in self.columns:
-            column = self.cells.setdefault(name, [""] * index)
-            column.append(row.get(name, ""))
+        for name, (codes, lookup, texts) in zip(self.columns, self._encoders, strict=True):
+            _append(codes, lookup, texts, row.get(name, ""))
 
     def report(self, kind: str, finding: Finding, max_listed: int | None) -> None:
         """Add an error or warning (``kind``), counted always, listed up to ``max_listed``."""
@@ -105,10 +123,20 @@ class ReadResult:
             (self.errors if kind == "error" else self.warnings).append(finding)
 
 
+def _append(codes: array, lookup: dict[str, int], texts: list[str], text: str) -> None:
+    code = lookup.get(text)
+    if code is None:
+        code = lookup[text] = len(texts)
+        texts.append(text)
+    codes.append(code)
+
+
 def normalize_name(text: str) -> str:
     """Header and code matching: ignore case, accents, surrounding spaces (``Année`` → ``annee``,
     `` Montant MAD `` → ``montant_mad``)."""
     text = text.replace("\ufeff", "").strip()
+    if text.isascii():  # most headers: no accent to remove (and 50,000 columns stay cheap)
+        return _SEPARATORS.sub("_", text.lower()).strip("_")
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SEPARATORS.sub("_", plain.lower()).strip("_")
@@ -244,7 +272,7 @@ def read_table(
     header: list[str] | None = None
     positions: dict[str, int] = {}
     nameless: dict[int, str] = {}  # header cells left empty → their column letter
-    columns: list[tuple[list[str], int]] = []  # (the column's cells, its index in a record)
+    columns: list[tuple[array, dict[str, int], list[str], int]] = []  # encoders + record index
     lines = result.lines
     line = 0
     try:
@@ -276,8 +304,10 @@ def read_table(
                 nameless = {
                     i: _column_letter(i) for i, cell in enumerate(header) if not cell.strip()
                 }
-                result.cells = {name: [] for name in result.columns}
-                columns = [(result.cells[name], positions[name]) for name in result.columns]
+                columns = [
+                    (*encoder, positions[name])
+                    for name, encoder in zip(result.columns, result.start_columns(), strict=True)
+                ]
                 width = len(header)
                 continue
             if nameless:
@@ -303,8 +333,13 @@ def read_table(
                 )
                 continue
             lines.append(line)
-            for cells, index in columns:
-                cells.append(record[index].strip() if index < count else "")
+            for codes, lookup, texts, index in columns:
+                text = record[index].strip() if index < count else ""
+                code = lookup.get(text)
+                if code is None:
+                    code = lookup[text] = len(texts)
+                    texts.append(text)
+                codes.append(code)
     except csv.Error as exc:
         result.errors.append(_finding("csv_illisible", line=line + 1, detail=_csv_detail(exc)))
         return result

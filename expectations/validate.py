@@ -236,19 +236,16 @@ NUMERIC: dict[str, frozenset[str]] = {
 }
 
 
-def _type_column(
-    texts: list[str], parse: Callable[[str], Any], *, numeric: bool
+def _type_texts(
+    texts: Sequence[str], parse: Callable[[str], Any], *, numeric: bool
 ) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """A column's typed values, the mask of untypable cells and their rule. Each distinct
-    text is parsed once. Numbers come as floats (NaN for an empty or untypable cell, and for
-    ``NA``, not applicable), other values as objects (None for an empty or untypable cell)."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(np.asarray(texts, dtype=object), use_na_sentinel=False)
-    values = np.full(len(uniques), np.nan) if numeric else np.empty(len(uniques), dtype=object)
-    bad = np.zeros(len(uniques), dtype=bool)
+    """Typed values of a column's distinct texts, the mask of those that cannot be typed and
+    their rule. Numbers come as floats (NaN for an empty or untypable cell, and for ``NA``,
+    not applicable), other values as objects (None for an empty or untypable cell)."""
+    values = np.full(len(texts), np.nan) if numeric else np.empty(len(texts), dtype=object)
+    bad = np.zeros(len(texts), dtype=bool)
     rule: str | None = None
-    for i, text in enumerate(uniques):
+    for i, text in enumerate(texts):
         if text == "":
             continue
         try:
@@ -260,7 +257,7 @@ def _type_column(
         if numeric and value == NOT_APPLICABLE:
             continue  # a level not applicable: no number to compare
         values[i] = value
-    return values[codes], bad[codes], rule
+    return values, bad, rule
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -272,53 +269,126 @@ def _present(values: np.ndarray) -> np.ndarray:
 
 @dataclass
 class _File:
-    """One file between reading and its report: typed columns, findings so far."""
+    """One file between reading and its report. Columns stay dictionary-encoded: ``codes``
+    per row, ``values`` (typed) and ``texts`` per distinct cell; rows identical in every
+    contract cell form one ``pattern``, which the suite sees once."""
 
     read: ReadResult
     report: ValidationReport
     kind: str
     lines: np.ndarray
-    typed: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
     errors: list[Finding] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     skip: set[tuple[int, str]] = field(default_factory=set)
     referential: str = ""
     measures: tuple = ()
     message_params: dict[str, Any] = field(default_factory=dict)
+    pattern: np.ndarray | None = None  # per row: its pattern
+    representatives: np.ndarray | None = None  # per pattern: its first row
+    repeat: np.ndarray | None = None  # maturite, per row: its measure id came earlier
+    first_row: np.ndarray | None = None  # maturite, per measure id code: its first row
+    measure_code: np.ndarray | None = None  # maturite, per row: its measure id's code
+    anchor: np.ndarray | None = None  # maturite, per pattern: its id's first pattern or -1
+    _texts: dict[str, np.ndarray] = field(default_factory=dict)
 
     def raw(self, column: str, index: int) -> str:
-        cells = self.read.cells.get(column)
-        return cells[index] if cells is not None else ""
+        return self.read.cell(column, index)
 
-    def add(self, finding: Finding, max_listed: int) -> None:
-        """Count a finding; keep it only while its rule has listed fewer than ``max_listed``."""
+    def text_array(self, column: str) -> np.ndarray:
+        """The column's distinct texts as an array, None for code 0 (the empty cell)."""
+        if column not in self._texts:
+            texts = np.asarray(self.read.texts.get(column, [""]), dtype=object)
+            texts[0] = None
+            self._texts[column] = texts
+        return self._texts[column]
+
+    def typed(self, column: str) -> np.ndarray:
+        return self.values[column][self.codes[column]]
+
+    def add(self, finding: Finding, cap: int) -> None:
+        """Count a finding; keep it only while its rule has listed fewer than ``cap``."""
         count = self.totals.get(finding.rule, 0) + 1
         self.totals[finding.rule] = count
-        if count <= max_listed:
+        if count <= cap:
             self.errors.append(finding)
+
+    def listing(self, rule: str, count: int, cap: int) -> int:
+        """Count ``count`` findings of ``rule``; how many of them are still to be listed."""
+        before = self.totals.get(rule, 0)
+        self.totals[rule] = before + count
+        return max(0, min(count, cap - before))
 
 
 def _type_file(read: ReadResult, file: _File, measure_ids: Mapping[str, str], cap: int) -> None:
     """Typed columns of ``file`` and the findings of cells that cannot be typed."""
-    n = len(read.lines)
+    n = len(file.lines)
     numeric = NUMERIC[file.kind]
     for column, parse in PARSERS[file.kind].items():
-        texts = read.cells.get(column)
-        if texts is None:
-            file.typed[column] = (
-                np.full(n, np.nan) if column in numeric else np.full(n, None, dtype=object)
-            )
-            continue
+        encoded = read.codes.get(column)
+        codes = (
+            np.zeros(n, dtype=np.int64)
+            if encoded is None
+            else np.frombuffer(encoded, dtype=np.int64)
+            if len(encoded)
+            else np.zeros(0, dtype=np.int64)
+        )
+        texts = read.texts.get(column, [""])
         if column == "mesure_id":
             # Matched ignoring case and surrounding spaces, stored as the referential spells it.
             def parse(text: str) -> str:
                 return measure_ids.get(text.upper(), text)
 
-        values, bad, rule = _type_column(texts, parse, numeric=column in numeric)
-        file.typed[column] = values
+        values, bad, rule = _type_texts(texts, parse, numeric=column in numeric)
+        file.codes[column] = codes
+        file.values[column] = values
         if rule is not None:
-            for index in np.flatnonzero(bad):
-                file.add(_finding(rule, int(file.lines[index]), column, texts[index]), cap)
+            rows = np.flatnonzero(bad[codes])
+            for index in rows[: file.listing(rule, len(rows), cap)]:
+                line = int(file.lines[index])
+                file.errors.append(_finding(rule, line, column, texts[codes[index]]))
+
+
+def _patterns(file: _File) -> None:
+    """Rows alike in every contract cell are one pattern; the suite sees each pattern once.
+
+    Uniqueness is the one rule that looks across rows: a row whose measure id came earlier
+    in the file is marked ``repeat`` and that mark is part of the pattern, so a repeated id
+    always spans two patterns or more and the suite still sees it repeated."""
+    import pandas as pd
+
+    columns = FILE_KINDS[file.kind].columns
+    n = len(file.lines)
+    key = np.zeros(n, dtype=np.int64)
+    parts = [file.codes[c] for c in columns]
+    if file.kind == MATURITE:
+        ids = file.typed("mesure_id")
+        measure_code, _ = pd.factorize(ids)  # -1 for an empty id
+        first_row = np.full(int(measure_code.max(initial=-1)) + 2, -1, dtype=np.int64)
+        order = np.arange(n - 1, -1, -1)
+        first_row[measure_code[order]] = order  # the smallest row wins (written last)
+        repeat = (first_row[measure_code] != np.arange(n)) & (measure_code >= 0)
+        file.measure_code, file.first_row, file.repeat = measure_code, first_row, repeat
+        parts.append(repeat.astype(np.int64))
+    for part in parts:
+        # Dense after each step, so that key * width + part never overflows.
+        width = int(part.max(initial=0)) + 1
+        key, _ = pd.factorize(key * width + part)
+    patterns, representatives = np.unique(key, return_index=True)
+    order = np.argsort(representatives)  # patterns in the order of their first row
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    file.pattern = rank[np.searchsorted(patterns, key)]
+    file.representatives = representatives[order]
+    if file.kind == MATURITE:
+        # Per pattern, the pattern of the first row of its measure id when that id is
+        # repeated (else -1): validated in chunks, a repeat travels with its first row.
+        codes = file.measure_code[file.representatives]
+        repeated = np.zeros(len(file.first_row), dtype=bool)
+        repeated[file.measure_code[file.repeat]] = True
+        anchored = (codes >= 0) & repeated[codes]
+        file.anchor = np.where(anchored, file.pattern[file.first_row[codes]], -1)
 
 
 # --------------------------------------------------------------------------- file-level rules
@@ -326,7 +396,7 @@ def _type_file(read: ReadResult, file: _File, measure_ids: Mapping[str, str], ca
 
 def _single_value(file: _File, column: str, rule: str, cap: int) -> Any | None:
     """One CHU / one year per file: the value, or an error on the first row that differs."""
-    values = file.typed[column]
+    values = file.typed(column)
     present = _present(values)
     if not len(present):
         return None
@@ -359,7 +429,7 @@ def _sort_key(kind: str | None) -> Callable[[Finding], tuple]:
 def _records(kind: str, chu: str, annee: int, file: _File) -> pd.DataFrame:
     import pandas as pd
 
-    typed = file.typed
+    typed = {column: file.typed(column) for column in PARSERS[kind]}
     n = len(file.lines)
 
     def optional_text(column: str) -> pd.Series:
@@ -527,8 +597,7 @@ def _prepare(
         read=read,
         report=report,
         kind=kind,
-        lines=np.asarray(read.lines, dtype=np.int64),
-        typed={},
+        lines=np.frombuffer(read.lines, dtype=np.int64) if len(read.lines) else np.zeros(0, int),
         totals=dict(read.totals),
     )
     # The referential is the campaign's; the year is only known after typing, so measure ids
@@ -548,11 +617,12 @@ def _prepare(
         sender = sender_chu.strip().upper()
         # The first row that names a CHU (the first row, unless its cell is left empty —
         # that empty cell is then still reported as missing).
-        named = _present(file.typed["chu"])
-        if len(named) and file.typed["chu"][named[0]] != sender:
+        chus = file.typed("chu")
+        named = _present(chus)
+        if len(named) and chus[named[0]] != sender:
             index = named[0]
             line = int(file.lines[index])
-            value = file.typed["chu"][index]
+            value = chus[index]
             file.add(_finding("chu_expediteur", line, "chu", value, sender=sender), cap)
             file.skip.add((line, "chu"))
 
@@ -564,52 +634,53 @@ def _prepare(
         "max_year": top_year,
         "referential": file.referential,
     }
+    _patterns(file)
     return file
 
 
-def _frame(kind: str, key: int, file: _File) -> pd.DataFrame:
-    """The rows the suite sees for one file, indexed by (fichier, line): raw text per contract
-    column (None when empty) for presence and length rules, ``<column>__val`` typed values
-    for sets, ranges and pairs, and the file's key (uniqueness is per file) and referential
-    (measure ids are the campaign's) for the per-file rules."""
+def _frame(kind: str, key: int, file: _File, patterns: np.ndarray) -> pd.DataFrame:
+    """The rows the suite sees for one file (one per pattern), indexed by (fichier, line):
+    raw text per contract column (None when empty) for presence and length rules,
+    ``<column>__val`` typed values for sets, ranges and pairs, and the file's key (uniqueness
+    is per file) and referential (measure ids are the campaign's) for the per-file rules."""
     import pandas as pd
 
     from expectations.gx_runner import FILE_COLUMN, LINE_COLUMN
 
-    n = len(file.lines)
+    rows = file.representatives[patterns]
+    n = len(rows)
     data: dict[str, Any] = {}
     for column in FILE_KINDS[kind].columns:
-        texts = file.read.cells.get(column)
-        if texts is None:
-            data[column] = np.full(n, None, dtype=object)
-        else:
-            raw = np.asarray(texts, dtype=object)
-            raw[raw == ""] = None
-            data[column] = raw
+        data[column] = file.text_array(column)[file.codes[column][rows]]
     for column in FILE_KINDS[kind].columns:
-        data[f"{column}__val"] = file.typed[column]
+        data[f"{column}__val"] = file.values[column][file.codes[column][rows]]
     data["fichier_cle"] = np.full(n, key, dtype=np.int64)
     if kind == MATURITE:
         # A measure id is checked against its file's referential (« code|mesure_id »), so
         # that files of different campaigns share one validation and one parameter.
-        codes, ids = pd.factorize(file.typed["mesure_id"])  # one key string per distinct id
-        keys = np.asarray([f"{file.referential}|{v}" for v in ids] + [None], dtype=object)
-        data["mesure_id__referentiel"] = keys[codes]  # code -1 (no id) picks the final None
+        ids = data["mesure_id__val"]
+        data["mesure_id__referentiel"] = np.asarray(
+            [None if v is None else f"{file.referential}|{v}" for v in ids], dtype=object
+        )
     index = pd.MultiIndex.from_arrays(
-        [np.full(n, key, dtype=np.int64), file.lines], names=[FILE_COLUMN, LINE_COLUMN]
+        [np.full(n, key, dtype=np.int64), file.lines[rows]], names=[FILE_COLUMN, LINE_COLUMN]
     )
     return pd.DataFrame(data, index=index)
 
 
+# Patterns per Great Expectations validation: a file of a million distinct rows is
+# validated in chunks, so that what GX builds per row stays bounded.
+CHUNK_ROWS = 100_000
+
+
 def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[Any]:
-    """One Great Expectations validation for every file of ``kind``."""
+    """Great Expectations validations for every file of ``kind``: one for a whole batch of
+    ordinary files, chunks of ``CHUNK_ROWS`` patterns beyond that. The failures of the
+    chunks are merged per expectation; a file's failures do not depend on the chunking."""
     import pandas as pd
 
-    from expectations.gx_runner import run_suite
+    from expectations.gx_runner import RuleFailure, run_suite
 
-    frames = [_frame(kind, key, file) for key, file in enumerate(files)]
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
-    del frames
     parameters = {
         "chu_codes": reference.chu_codes,
         "annee_max": max_year(),
@@ -617,11 +688,55 @@ def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[
             f"{code}|{m.mesure_id}" for code, ms in reference.referentials.items() for m in ms
         ],
     }
-    return run_suite(kind, frame, parameters=parameters)
+    chunks: list[list[tuple[int, _File, np.ndarray]]] = [[]]
+    size = 0
+    for key, file in enumerate(files):
+        total = len(file.representatives)
+        for start in range(0, total, CHUNK_ROWS):
+            patterns = np.arange(start, min(start + CHUNK_ROWS, total))
+            if file.anchor is not None:
+                anchors = file.anchor[patterns]
+                patterns = np.union1d(patterns, anchors[anchors >= 0])
+            if size and size + len(patterns) > CHUNK_ROWS:
+                chunks.append([])
+                size = 0
+            chunks[-1].append((key, file, patterns))
+            size += len(patterns)
+    merged: list[list[Any]] = []
+    for chunk in chunks:
+        frames = [_frame(kind, key, file, patterns) for key, file, patterns in chunk]
+        frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+        del frames
+        for i, failure in enumerate(run_suite(kind, frame, parameters=parameters)):
+            if len(merged) <= i:
+                merged.append([])
+            merged[i].append(failure)
+        del frame
+    out = []
+    for parts in merged:
+        crash = next((p.crash for p in parts if p.crash is not None), None)
+        first = parts[0]
+        pairs = np.unique(
+            np.concatenate([(p.files << 32) | p.lines for p in parts]).astype(np.int64)
+        )
+        out.append(
+            RuleFailure(
+                rule=first.rule,
+                column=first.column,
+                other=first.other,
+                repeats_only=first.repeats_only,
+                files=pairs >> 32,
+                lines=pairs & 0xFFFFFFFF,
+                crash=crash,
+            )
+        )
+    return out
 
 
 def _apply_failures(file: _File, key: int, failures: list[Any], cap: int) -> None:
-    """File ``key``'s findings from the suite's failures (values quoted as written)."""
+    """File ``key``'s findings from the suite's failures: each failing pattern stands for all
+    its rows; values are quoted as written."""
+    rep_lines = file.lines[file.representatives]
     for failure in failures:
         column = failure.column
         if failure.crash is not None:
@@ -632,27 +747,27 @@ def _apply_failures(file: _File, key: int, failures: list[Any], cap: int) -> Non
         start, stop = np.searchsorted(failure.files, [key, key + 1])
         if start == stop:
             continue
-        lines = failure.lines[start:stop]
-        indexes = np.searchsorted(file.lines, lines)
+        failed = np.zeros(len(rep_lines), dtype=bool)
+        failed[np.searchsorted(rep_lines, failure.lines[start:stop])] = True
+        rows = np.flatnonzero(failed[file.pattern])
         if failure.repeats_only:
-            pairs = _repeats(file, indexes, failure.column)
-        else:
-            pairs = ((int(i), None) for i in indexes)
-        for index, first_line in pairs:
+            rows = rows[file.repeat[rows]]  # the first row of a repeated id is not a repeat
+        skipped = [line for line, skip_column in file.skip if skip_column == column]
+        if skipped:
+            rows = rows[~np.isin(file.lines[rows], skipped)]
+        for index in rows[: file.listing(failure.rule, len(rows), cap)]:
+            index = int(index)
             line = int(file.lines[index])
-            if (line, column) in file.skip:
-                continue
-            count = file.totals.get(failure.rule, 0)
-            if count >= cap:
-                file.totals[failure.rule] = count + 1  # counted, not listed: no message built
-                continue
             value = file.raw(column, index) if column else None
-            extra: dict[str, Any] = {"first_line": first_line}
+            extra: dict[str, Any] = {"first_line": None}
+            if failure.repeats_only:
+                first = file.first_row[file.measure_code[index]]
+                extra["first_line"] = int(file.lines[first])
             if failure.other:
                 extra["other"] = file.raw(failure.other, index)
             if failure.rule.endswith("_trop_long"):
                 extra["length"] = len(value or "")
-            file.add(_message(file, failure.rule, line, column, value, **extra), cap)
+            file.errors.append(_message(file, failure.rule, line, column, value, **extra))
 
 
 def _message(
@@ -670,26 +785,13 @@ def _message(
     )
 
 
-def _repeats(file: _File, indexes: np.ndarray, column: str) -> list[tuple[int, int]]:
-    """Of the rows sharing a value, keep the repeats, each with the line of the first one."""
-    values = file.typed[column]
-    first: dict[Any, int] = {}
-    repeats: list[tuple[int, int]] = []
-    for index in sorted(int(i) for i in indexes):
-        value = values[index]
-        if value in first:
-            repeats.append((index, first[value]))
-        else:
-            first[value] = int(file.lines[index])
-    return repeats
-
-
 def _conclude(file: _File, cap: int) -> ValidationResult:
     """The file-level rules that come after the suite, then the bounded, sorted report."""
     report = file.report
     kind = file.kind
     if kind == MATURITE:
-        present = set(file.typed["mesure_id"].tolist())
+        used = np.unique(file.codes["mesure_id"])
+        present = set(file.values["mesure_id"][used].tolist())
         for measure in file.measures:
             if measure.mesure_id not in present:
                 file.add(

@@ -107,16 +107,18 @@ def format_report(report, command: str | None = None) -> str:  # noqa: ANN001 - 
         )
         if part
     )
+    from expectations.report import NOT_LISTED
+
     if report.valid:
         verdict = f"VALIDE — {report.file} ({about})"
         if report.warnings:
-            verdict += f", {len(report.warnings)} avertissement(s)"
+            verdict += f", {report.warning_total} avertissement(s)"
     else:
-        verdict = f"INVALIDE — {report.file} ({about}) : {len(report.errors)} erreur(s)"
+        verdict = f"INVALIDE — {report.file} ({about}) : {report.error_total} erreur(s)"
     lines.append(verdict)
 
     if report.errors:
-        general = [f for f in report.errors if f.line is None]
+        general = [f for f in report.errors if f.line is None and f.rule != NOT_LISTED]
         if general:
             lines.append("")
             lines.append("Fichier :")
@@ -128,6 +130,12 @@ def format_report(report, command: str | None = None) -> str:  # noqa: ANN001 - 
                 lines.append("")
                 lines.append(f"Ligne {current} :")
             lines.append(f"  - {_strip_location(finding)}")
+        # A rule that failed on more rows than a report lists: the exact count of the rest.
+        left_out = [f for f in report.errors if f.rule == NOT_LISTED]
+        if left_out:
+            lines.append("")
+            lines.append("Non listées :")
+            lines.extend(f"  - {f.message}" for f in left_out)
     if report.warnings:
         lines.append("")
         lines.append("Avertissements :")
