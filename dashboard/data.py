@@ -185,9 +185,7 @@ def select_year(years: list[int], *, key: str) -> int:
 
 
 def order_rows(df: pd.DataFrame, *columns: str, label_column: str = "chu") -> pd.DataFrame:
-    """Rows of a presented table sorted by ``columns`` then by the shown label, never left in
-    the order of the CHU codes: for a DSI, rows in code order (AGA, CAS, FES…) would tell
-    which letter is which CHU."""
+    """Rows of a presented table sorted by ``columns`` then by the shown name."""
     keys = [c for c in columns if c in df.columns]
     if label_column in df.columns:
         keys.append(label_column)

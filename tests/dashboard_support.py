@@ -29,8 +29,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 APP_PATH = PROJECT_ROOT / "dashboard" / "app.py"
 SEED_SENDER = "pipeline-test"
-# A fixed anonymity secret: letters are deterministic across test runs.
-TEST_ANONYMITY_SECRET = "chu-bench-tests-secret"
 APP_TIMEOUT = 60
 
 
@@ -121,7 +119,6 @@ def warehouse_url_fixture(
     """A private copy of the seeded warehouse, set as CHU_BENCH_DATABASE_URL for the app."""
     url = copy_warehouse(seeded_warehouse, tmp_path)
     monkeypatch.setenv("CHU_BENCH_DATABASE_URL", url)
-    monkeypatch.setenv("CHU_BENCH_ANONYMITY_SECRET", TEST_ANONYMITY_SECRET)
     yield url
 
 
@@ -242,5 +239,4 @@ def exceptions(at: Any) -> list[str]:
 def env_for_app(url: str) -> dict[str, str]:
     env = dict(os.environ)
     env["CHU_BENCH_DATABASE_URL"] = url
-    env["CHU_BENCH_ANONYMITY_SECRET"] = TEST_ANONYMITY_SECRET
     return env

@@ -149,8 +149,7 @@ def _wrap_category_axis(fig: go.Figure, labels: Sequence[str]) -> None:
 
 
 def _ranked(df: pd.DataFrame, value_column: str, label_column: str) -> pd.DataFrame:
-    """Largest first, ties by label. Never by input order: for a DSI the input may still be
-    in the order of the CHU codes, which would tell which letter is which."""
+    """Largest first, ties by label (never by input order, which is arbitrary)."""
     return df.sort_values([value_column, label_column], ascending=[False, True], kind="mergesort")
 
 
