@@ -33,23 +33,25 @@ PY = sys.executable
 SAMPLE = PROJECT_ROOT / "data" / "sample"
 
 
-def _child(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB, output) of a command in a fresh process."""
+def _child(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS MiB, output, CPU seconds) of a command in a fresh process.
+    CPU time (user + system) moves far less than wall time when the machine is shared."""
     code = (
         "import resource, subprocess, sys, time, json;"
         "t = time.perf_counter();"
         f"p = subprocess.run({list(command)!r}, capture_output=True, text=True);"
         "w = time.perf_counter() - t;"
-        "m = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024;"
-        "print(json.dumps([w, m, p.returncode, p.stdout[-3000:] + p.stderr[-2000:]]))"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "m = u.ru_maxrss / 1024; c = u.ru_utime + u.ru_stime;"
+        "print(json.dumps([w, m, p.returncode, p.stdout[-3000:] + p.stderr[-2000:], c]))"
     )
     done = subprocess.run(
         [PY, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=True
     )
-    wall, peak, returncode, output = json.loads(done.stdout)
+    wall, peak, returncode, output, cpu = json.loads(done.stdout)
     if returncode != 0:
         raise RuntimeError(f"{command} a échoué :\n{output}")
-    return wall, peak, output
+    return wall, peak, output, cpu
 
 
 def generate(root: Path, establishments: int, years: str) -> tuple[Path, Path]:
@@ -79,7 +81,7 @@ def generate(root: Path, establishments: int, years: str) -> tuple[Path, Path]:
 
 def run_vs_floor(root: Path, landing: Path, env: dict[str, str], repeat: int) -> list[str]:
     files = len(list(landing.glob("*/*.csv")))
-    results: dict[str, list[tuple[float, float]]] = {"run": [], "floor": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"run": [], "floor": []}
     keep: Path | None = None
     for index in range(repeat):
         for name in ("run", "floor"):
@@ -98,9 +100,15 @@ def run_vs_floor(root: Path, landing: Path, env: dict[str, str], repeat: int) ->
                 if name == "run"
                 else [PY, "-m", "benchmarks.floor", str(landing), "--database-url", url]
             )
-            wall, peak, output = _child(command, env)
-            results[name].append((wall, peak))
-            print(f"{name} #{index + 1}: {wall:.1f} s, {peak:.0f} MiB", file=sys.stderr, flush=True)
+            load = os.getloadavg()[0]
+            wall, peak, output, cpu = _child(command, env)
+            results[name].append((wall, peak, cpu))
+            print(
+                f"{name} #{index + 1}: {wall:.1f} s wall, {cpu:.1f} s CPU, {peak:.0f} MiB "
+                f"(load {load:.1f})",
+                file=sys.stderr,
+                flush=True,
+            )
             if name == "run":
                 timings = [line for line in output.splitlines() if " s" in line and ":" in line]
                 if keep is None:
@@ -108,15 +116,17 @@ def run_vs_floor(root: Path, landing: Path, env: dict[str, str], repeat: int) ->
                     shutil.copyfile(url_path, root / "big.sqlite")
                     (root / "timings.txt").write_text("\n".join(timings[-8:]))
             url_path.unlink(missing_ok=True)
-    run_wall = statistics.median(w for w, _m in results["run"])
-    floor_wall = statistics.median(w for w, _m in results["floor"])
-    run_peak = max(m for _w, m in results["run"])
-    floor_peak = max(m for _w, m in results["floor"])
+    run_wall = statistics.median(r[0] for r in results["run"])
+    floor_wall = statistics.median(r[0] for r in results["floor"])
+    run_cpu = statistics.median(r[2] for r in results["run"])
+    floor_cpu = statistics.median(r[2] for r in results["floor"])
+    run_peak = max(r[1] for r in results["run"])
+    floor_peak = max(r[1] for r in results["floor"])
     return [
-        f"| `chu-bench run` | {files} | {run_wall:.1f} s | {run_wall / files * 1000:.0f} ms "
-        f"| {run_peak:.0f} MiB | **{run_wall / floor_wall:.2f} ×** |",
-        f"| floor (`benchmarks.floor`) | {files} | {floor_wall:.1f} s "
-        f"| {floor_wall / files * 1000:.0f} ms | {floor_peak:.0f} MiB | 1 × |",
+        f"| `chu-bench run` | {files} | {run_wall:.1f} s | {run_cpu:.1f} s "
+        f"| {run_peak:.0f} MiB | **{run_wall / floor_wall:.2f} ×** | **{run_cpu / floor_cpu:.2f} ×** |",
+        f"| floor (`benchmarks.floor`) | {files} | {floor_wall:.1f} s | {floor_cpu:.1f} s "
+        f"| {floor_peak:.0f} MiB | 1 × | 1 × |",
     ]
 
 
@@ -224,8 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"### {args.establishments} établissements × {args.years} "
             f"(`--repeat {args.repeat}`, medians, alternately)",
             "",
-            "| what | files | wall | per file | peak memory | ratio to floor |",
-            "|---|---|---|---|---|---|",
+            "| what | files | wall | CPU (user + sys) | peak memory | wall ratio | CPU ratio |",
+            "|---|---|---|---|---|---|---|",
             *run_vs_floor(root, landing, big_env, args.repeat),
             "",
             "`chu-bench run --timings` split (first run):",
