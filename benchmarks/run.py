@@ -122,10 +122,9 @@ def scale_series(sizes: Sequence[int], years: str) -> list[str]:
     from benchmarks.generate import generate_alliance, write_reference
     from expectations.gx_runner import warm_up
     from expectations.reference import load_reference
-    from expectations.validate import validate_file
     from warehouse.engine import make_engine
+    from warehouse.ingestion import TIMING_STORAGE, TIMING_VALIDATION, ReceivedFile, ingest_files
     from warehouse.refresh import rebuild_benchmark
-    from warehouse.submissions import store_submission
 
     warm_up()
     rows = [
@@ -146,22 +145,17 @@ def scale_series(sizes: Sequence[int], years: str) -> list[str]:
             )
             reference = load_reference(ref_dir)
             engine = make_engine(f"sqlite:///{tmp}/scale.sqlite")
-            validation = loading = 0.0
-            for path in files:
-                start = time.perf_counter()
-                result = validate_file(path, sender_chu=path.parent.name, reference=reference)
-                validation += time.perf_counter() - start
-                start = time.perf_counter()
-                store_submission(
-                    engine,
-                    content=path.read_bytes(),
-                    filename=path.name,
-                    result=result,
-                    sender="bench",
-                    channel="run",
-                    sender_chu=path.parent.name,
-                )
-                loading += time.perf_counter() - start
+            timings: dict[str, float] = {}
+            ingest_files(
+                engine,
+                [
+                    ReceivedFile(p.read_bytes(), p.name, p.parent.name, "bench", "run")
+                    for p in files
+                ],
+                reference=reference,
+                timings=timings,
+            )
+            validation, loading = timings[TIMING_VALIDATION], timings[TIMING_STORAGE]
             start = time.perf_counter()
             rebuild_benchmark(engine, reference)
             rebuild = time.perf_counter() - start
