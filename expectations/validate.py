@@ -702,18 +702,16 @@ def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[
                 size = 0
             chunks[-1].append((key, file, patterns))
             size += len(patterns)
-    merged: list[list[Any]] = []
+    merged: dict[tuple, list[Any]] = {}  # one entry per failed expectation, in suite order
     for chunk in chunks:
         frames = [_frame(kind, key, file, patterns) for key, file, patterns in chunk]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames)
         del frames
-        for i, failure in enumerate(run_suite(kind, frame, parameters=parameters)):
-            if len(merged) <= i:
-                merged.append([])
-            merged[i].append(failure)
+        for failure in run_suite(kind, frame, parameters=parameters):
+            merged.setdefault((failure.rule, failure.column, failure.other), []).append(failure)
         del frame
     out = []
-    for parts in merged:
+    for parts in merged.values():
         crash = next((p.crash for p in parts if p.crash is not None), None)
         first = parts[0]
         pairs = np.unique(
