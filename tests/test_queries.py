@@ -129,6 +129,25 @@ def test_spending_by_category_sums_current_files_only(filled: Engine) -> None:
     assert sorted(every_year["annee"].unique().tolist()) == [2023, 2024]
 
 
+def test_purchase_lines_of_current_files_naming_a_supplier_or_solution(engine: Engine) -> None:
+    first = _spending("FES", 2024, [("logiciels", "capex", 10.0)])
+    first.records["solution"] = "Ancien EDR"
+    _store(engine, b"fes-v1", first, 0)
+    second = _spending("FES", 2024, [("logiciels", "capex", 100.0), ("formation", "opex", 0.0)])
+    second.records["fournisseur"] = ["Atlas", None]
+    second.records["solution"] = ["EDR", "Guess"]
+    _store(engine, b"fes-v2", second, 5)
+    _store(engine, b"mar", _spending("MAR", 2024, [("logiciels", "opex", 30.0)]), 6)
+    frame = queries.purchase_lines(engine, 2024)
+    assert list(frame.columns) == queries.PURCHASE_LINE_COLUMNS
+    # The superseded file's line is gone; MAR's line names nothing; the 0 MAD line stays
+    # (the scoped layer, not the query, decides what a DSI may count).
+    assert frame[["chu", "fournisseur", "solution", "montant_mad"]].values.tolist() == [
+        ["FES", "Atlas", "EDR", 100.0],
+        ["FES", None, "Guess", 0.0],
+    ]
+
+
 def test_measure_levels_with_gap_to_target(filled: Engine) -> None:
     frame = queries.measure_levels(filled, 2024, "FES")
     assert list(frame.columns) == queries.MEASURE_LEVEL_COLUMNS
