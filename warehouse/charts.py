@@ -856,9 +856,17 @@ def peer_position_chart(
         fig.add_trace(
             entry.update(name=_short_reference_label(reference), showlegend=True, hoverinfo="skip")
         )
-    fig.update_layout(barmode="overlay", legend={"orientation": "h", "y": -0.25})
+    # The legend to the right: below the plot it would cover the axis title.
+    fig.update_layout(
+        barmode="overlay",
+        legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+    )
     fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], title="", automargin=True)
     fig.update_xaxes(title=plain(value_label), tickformat=f",.{min(decimals, 2)}f")
     if value_range is not None:
         fig.update_xaxes(range=list(value_range))
-    return apply_french_layout(fig, title=title, height=max(260, 140 + 44 * len(data)))
+    legend_rows = 4 + len(references)
+    height = max(140 + 44 * len(data), 80 + 24 * legend_rows)
+    fig = apply_french_layout(fig, title=title, height=height)
+    fig.update_layout(legend={"title": {"text": ""}})
+    return fig
