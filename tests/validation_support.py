@@ -148,13 +148,22 @@ runpy.run_module("pipelines.cli", run_name="__main__")
 """
 
 
-def run_validate(path: Path, *extra: str, timeout: float = 900) -> tuple[int, str, int]:
-    """``chu-bench validate --json PATH`` in a fresh process: exit code, stdout, and the
-    process's own peak resident memory in bytes. The timeout is only a guard against a
-    hang, never a speed assertion."""
+def run_validate(
+    path: Path,
+    *extra: str,
+    env_listed: int | None = None,
+    json_output: bool = True,
+    timeout: float = 900,
+) -> tuple[int, str, int]:
+    """``chu-bench validate [--json] PATH`` in a fresh process: exit code, stdout, and the
+    process's own peak resident memory in bytes. ``env_listed`` sets the findings listed
+    per rule. The timeout is only a guard against a hang, never a speed assertion."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    if env_listed is not None:
+        env["CHU_BENCH_MAX_LISTED"] = str(env_listed)
+    flags = ["--json"] if json_output else []
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, "validate", "--json", str(path), *extra],
+        [sys.executable, "-c", _CHILD, "validate", *flags, str(path), *extra],
         capture_output=True,
         cwd=PROJECT_ROOT,
         env=env,
