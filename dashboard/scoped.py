@@ -129,14 +129,19 @@ def peer_summary(
 ) -> dict[str, Any]:
     """The published statistics of the other CHUs' values of one figure, and the viewer's
     rank (1 = highest) among them: every figure is None and ``diffusion`` is « secret
-    statistique » when fewer than ``min_peers`` other CHUs have a value, or (amounts) when
-    one CHU dominates the total."""
+    statistique » when fewer than ``min_peers`` other CHUs have a value (their count too),
+    or (amounts) when one CHU dominates the total."""
     values = pd.Series([float(v) for v in peer_values if not pd.isna(v)], dtype="float64")
     n = len(values)
     out: dict[str, Any] = dict.fromkeys(STAT_COLUMNS)
     out["nb_autres_chu"] = n
-    secret = n < rules.min_peers or (amount and dominated(values, rules.dominance_pct))
-    if secret:
+    if n < rules.min_peers:
+        # A small count is itself a figure about few CHUs (with one peer, « 0 » or « 1 »
+        # per measure would tell which measures that peer declared not applicable).
+        out["nb_autres_chu"] = None
+        out["diffusion"] = SECRET
+        return out
+    if amount and dominated(values, rules.dominance_pct):
         out["diffusion"] = SECRET
         return out
     out.update(

@@ -80,8 +80,10 @@ def test_an_aggregate_needs_three_other_chus() -> None:
 
 
 def test_missing_values_do_not_count_as_chus() -> None:
-    assert peer_summary([1.0, None, float("nan"), 2.0], RULES)["nb_autres_chu"] == 2
-    assert peer_summary([1.0, None, float("nan"), 2.0], RULES)["diffusion"] == SECRET
+    assert peer_summary([1.0, None, float("nan"), 2.0, 3.0], RULES)["nb_autres_chu"] == 3
+    small = peer_summary([1.0, None, float("nan"), 2.0], RULES)
+    # Under the threshold the count itself is secret (it would say which peer has a value).
+    assert small["diffusion"] == SECRET and small["nb_autres_chu"] is None
 
 
 def test_an_amount_dominated_by_one_chu_is_secret() -> None:
@@ -242,6 +244,8 @@ def test_nothing_of_a_peer_in_a_small_campaign(sqlite_url: str, peers: list[str]
 
     # No column of the measure view lets FES compute a peer's levels.
     frame = scoped.measures(2025)
+    # Not even how many peers assessed each measure (it would give a peer's NA answers).
+    assert frame["nb_autres_chu"].isna().all()
     levels = measure_levels(engine, 2025)
     own = frame.set_index("mesure_id")["niveau"].astype("float")
     for peer in peers:
