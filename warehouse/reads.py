@@ -56,14 +56,16 @@ _INT_COLUMNS = {
 
 def _frame(bind: Bind, query: sa.Select, columns: list[str]) -> pd.DataFrame:
     with connect(bind) as conn:
-        rows = [tuple(r) for r in conn.execute(query)]
+        rows = conn.execute(query).all()
     # Column by column from the raw values: building the frame from rows first would turn
     # NULLs of integer columns into NaN floats.
+    columns_values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
     data: dict[str, Any] = {}
-    for index, name in enumerate(columns):
-        values = [row[index] for row in rows]
+    for name, column in zip(columns, columns_values, strict=True):
+        values = list(column)
         if name in _INT_COLUMNS:
-            data[name] = pd.array([None if v is None else int(v) for v in values], dtype="Int64")
+            # Drivers give ints or None; pandas reads None as <NA>.
+            data[name] = pd.array(values, dtype="Int64")
         elif name.endswith("_at"):
             data[name] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
         else:

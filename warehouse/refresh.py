@@ -120,12 +120,15 @@ def _compute(
     *,
     data_years: set[int] | None,
     status_years: set[int] | None,
+    row_years: set[int] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The derived frames from the data of ``data_years`` (None = every year); pooling and
-    campaign status of ``status_years`` (None = every year)."""
+    campaign status of ``status_years`` (None = every year). ``row_years``: the years whose
+    benchmark rows are kept (default ``data_years``); the other loaded years only serve
+    ``evolution_indice``, so only their maturity answers are read."""
     answers = read_current_answers(conn, years=data_years)
-    spending = read_current_spending(conn, years=data_years)
-    profiles = read_current_profiles(conn, years=data_years)
+    spending = read_current_spending(conn, years=row_years or data_years)
+    profiles = read_current_profiles(conn, years=row_years or data_years)
     subs = _submissions_frame(conn, data_years)
     current = subs[subs["status"] == str(CURRENT)]
     if data_years is None:
@@ -314,7 +317,12 @@ def refresh_benchmark(
                 if earlier:
                     data_years.add(earlier[-1])  # what evolution_indice at target compares with
         frames = _compute(
-            conn, reference, settings, data_years=data_years, status_years=changed_years
+            conn,
+            reference,
+            settings,
+            data_years=data_years,
+            status_years=changed_years,
+            row_years=bench_years | {annee for _chu, annee in next_rows},
         )
         return _write(
             conn,
