@@ -129,7 +129,8 @@ def build_chu_report(
                 [
                     (_e(r["libelle"]), False, ""),
                     (_e(format_figure(column, r["valeur_chu"])), True, ""),
-                    (_e(str(r["nb_autres_chu"])), True, ""),
+                    # None when fewer than min_peers: the count itself is secret.
+                    (_e(SECRET if r["nb_autres_chu"] is None else r["nb_autres_chu"]), True, ""),
                     *((_e(text), True, "") for text in stats),
                     (_e(rank_text(r)), True, ""),
                 ]

@@ -113,3 +113,13 @@ def test_unknown_chu_is_a_usage_error(url: str, tmp_path: Path) -> None:
         url,
     )
     assert code == 2 and "CHU inconnu" in err
+
+
+def test_too_few_peers_keeps_their_figures_and_count_secret(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHU_BENCH_SDC_MIN_PEERS", "6")  # FES has 5 peers in 2025
+    document = report(url, tmp_path, "FES")
+    position = document.split("1. Position")[1].split("2. Préparation")[0]
+    assert "secret statistique" in position and "None" not in position
+    assert not peer_leaks(document, "FES")

@@ -154,7 +154,9 @@ def _render_dsi(scope: DecisionScope, annee: int) -> None:
         {
             "Indicateur": shown["libelle"],
             STAT_LABELS["valeur_chu"]: shown["valeur_chu"].map(format_pct),
-            STAT_LABELS["nb_autres_chu"]: shown["nb_autres_chu"].map(format_integer),
+            STAT_LABELS["nb_autres_chu"]: [
+                SECRET if pd.isna(n) else format_integer(n) for n in shown["nb_autres_chu"]
+            ],
             STAT_LABELS["mediane_autres"]: [
                 SECRET if d == SECRET else format_pct(m)
                 for d, m in zip(shown["diffusion"], shown["mediane_autres"], strict=True)
