@@ -291,7 +291,24 @@ class _File:
     first_row: np.ndarray | None = None  # maturite, per measure id code: its first row
     measure_code: np.ndarray | None = None  # maturite, per row: its measure id's code
     anchor: np.ndarray | None = None  # maturite, per pattern: its id's first pattern or -1
+    rep_lines: np.ndarray | None = None  # per pattern: the line of its first row (ascending)
     _texts: dict[str, np.ndarray] = field(default_factory=dict)
+    # (rule, column, other) → (the failure, which patterns failed), in the suite's order.
+    failures: dict[tuple, tuple[Any, np.ndarray]] = field(default_factory=dict)
+
+    def record_failure(self, key: int, failure: Any) -> None:
+        """Mark this file's patterns among a suite failure's rows (the file's key ``key``)."""
+        slot = (failure.rule, failure.column, failure.other)
+        if slot not in self.failures:
+            self.failures[slot] = (failure, np.zeros(len(self.representatives), dtype=bool))
+        stored, failed = self.failures[slot]
+        if failure.crash is not None:
+            if stored.crash is None:
+                self.failures[slot] = (failure, failed)
+            return
+        start, stop = np.searchsorted(failure.files, [key, key + 1])
+        if start < stop:
+            failed[np.searchsorted(self.rep_lines, failure.lines[start:stop])] = True
 
     def raw(self, column: str, index: int) -> str:
         return self.read.cell(column, index)
@@ -381,6 +398,7 @@ def _patterns(file: _File) -> None:
     rank[order] = np.arange(len(order))
     file.pattern = rank[np.searchsorted(patterns, key)]
     file.representatives = representatives[order]
+    file.rep_lines = file.lines[file.representatives]
     if file.kind == MATURITE:
         # Per pattern, the pattern of the first row of its measure id when that id is
         # repeated (else -1): validated in chunks, a repeat travels with its first row.
@@ -542,9 +560,9 @@ def validate_batch(
         pending.setdefault(file.kind, []).append((position, file))
 
     for kind, batch in pending.items():
-        failures = _run_rules(kind, [file for _, file in batch], reference)
-        for key, (position, file) in enumerate(batch):
-            _apply_failures(file, key, failures, cap)
+        _run_rules(kind, [file for _, file in batch], reference)
+        for position, file in batch:
+            _apply_failures(file, cap)
             results[position] = _conclude(file, cap)
     return [r for r in results if r is not None]
 
@@ -673,13 +691,13 @@ def _frame(kind: str, key: int, file: _File, patterns: np.ndarray) -> pd.DataFra
 CHUNK_ROWS = 100_000
 
 
-def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[Any]:
+def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> None:
     """Great Expectations validations for every file of ``kind``: one for a whole batch of
     ordinary files, chunks of ``CHUNK_ROWS`` patterns beyond that. The failures of the
     chunks are merged per expectation; a file's failures do not depend on the chunking."""
     import pandas as pd
 
-    from expectations.gx_runner import RuleFailure, run_suite
+    from expectations.gx_runner import run_suite
 
     parameters = {
         "chu_codes": reference.chu_codes,
@@ -702,51 +720,28 @@ def _run_rules(kind: str, files: list[_File], reference: ReferenceData) -> list[
                 size = 0
             chunks[-1].append((key, file, patterns))
             size += len(patterns)
-    merged: dict[tuple, list[Any]] = {}  # one entry per failed expectation, in suite order
+    # Per file, per failed expectation: which of its patterns failed (one byte a pattern,
+    # whatever the number of failing rows), or the message of an expectation that crashed.
     for chunk in chunks:
         frames = [_frame(kind, key, file, patterns) for key, file, patterns in chunk]
         frame = frames[0] if len(frames) == 1 else pd.concat(frames)
         del frames
         for failure in run_suite(kind, frame, parameters=parameters):
-            merged.setdefault((failure.rule, failure.column, failure.other), []).append(failure)
+            for key, file, _patterns in chunk:
+                file.record_failure(key, failure)
         del frame
-    out = []
-    for parts in merged.values():
-        crash = next((p.crash for p in parts if p.crash is not None), None)
-        first = parts[0]
-        pairs = np.unique(
-            np.concatenate([(p.files << 32) | p.lines for p in parts]).astype(np.int64)
-        )
-        out.append(
-            RuleFailure(
-                rule=first.rule,
-                column=first.column,
-                other=first.other,
-                repeats_only=first.repeats_only,
-                files=pairs >> 32,
-                lines=pairs & 0xFFFFFFFF,
-                crash=crash,
-            )
-        )
-    return out
 
 
-def _apply_failures(file: _File, key: int, failures: list[Any], cap: int) -> None:
-    """File ``key``'s findings from the suite's failures: each failing pattern stands for all
+def _apply_failures(file: _File, cap: int) -> None:
+    """The file's findings from the suite's failures: each failing pattern stands for all
     its rows; values are quoted as written."""
-    rep_lines = file.lines[file.representatives]
-    for failure in failures:
+    for failure, failed in file.failures.values():
         column = failure.column
         if failure.crash is not None:
             file.add(
                 _message(file, "erreur_interne", None, column, None, detail=failure.crash), cap
             )
             continue
-        start, stop = np.searchsorted(failure.files, [key, key + 1])
-        if start == stop:
-            continue
-        failed = np.zeros(len(rep_lines), dtype=bool)
-        failed[np.searchsorted(rep_lines, failure.lines[start:stop])] = True
         rows = np.flatnonzero(failed[file.pattern])
         if failure.repeats_only:
             rows = rows[file.repeat[rows]]  # the first row of a repeated id is not a repeat
