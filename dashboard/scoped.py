@@ -321,11 +321,6 @@ class ScopedData:
             return []
         return sorted({int(y) for y in frame["annee"].dropna()})
 
-    def participants(self, annee: int, column: str = "indice_maturite") -> int:
-        """How many CHUs have ``column`` in ``annee`` (a count, never who)."""
-        frame = self.source.benchmark(annee)
-        return int(frame[column].notna().sum()) if column in frame.columns else 0
-
     # --- alliance and admin: every CHU by name ------------------------------------------------
 
     def named_benchmark(self, annee: int | None = None) -> pd.DataFrame:
@@ -351,10 +346,6 @@ class ScopedData:
     def named_overall_status(self, annee: int | None = None) -> pd.DataFrame:
         self._named_only()
         return self.source.overall_status(annee)
-
-    def named_campaign_status(self, annee: int) -> pd.DataFrame:
-        self._named_only()
-        return self.source.campaign_status(annee)
 
     def received_counts(self, annee: int) -> tuple[int, int]:
         """(valid, rejected) files received for ``annee``: the alliance's for alliance/admin,
