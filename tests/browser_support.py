@@ -425,3 +425,28 @@ def download_text(name: str, content: bytes) -> str:
                 if isinstance(value, float):
                     cells.append(str(value).replace(".", ","))
     return "\n".join(cells)
+
+
+def reconstructible_columns(measures_csv: bytes, url: str, peer: str, own: str = OWN) -> list[str]:
+    """The columns of a downloaded measure table (CSV) from which ``peer``'s levels come back
+    for most measures — as the column itself, or as 2 × column − own level (a mean of two),
+    or 3 × column − own (a mean of three, the peer's part with a second peer)."""
+    import pandas as pd
+
+    from warehouse.engine import make_engine
+    from warehouse.queries import measure_levels
+
+    table = pd.read_csv(io.BytesIO(measures_csv), sep=";", decimal=",", encoding="utf-8-sig")
+    table = table.set_index("mesure_id")
+    levels = measure_levels(make_engine(url), CAMPAIGN)
+    theirs = levels[levels["chu"] == peer].set_index("mesure_id")["niveau"].astype("float")
+    own_levels = table["niveau"].astype("float")
+    found = []
+    for column in table.select_dtypes("number").columns:
+        values = table[column].astype("float")
+        for guess in (values, 2 * values - own_levels, 3 * values - own_levels):
+            matches = (guess.reindex(theirs.index) == theirs).sum()
+            if matches >= len(theirs) / 2 and not (values == own_levels).all():
+                found.append(column)
+                break
+    return found

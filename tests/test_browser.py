@@ -34,6 +34,7 @@ from tests.browser_support import (
     peer_figures,
     peer_free_text,
     peer_identifiers,
+    reconstructible_columns,
     small_campaign,
     streamlit_server,
 )
@@ -157,6 +158,7 @@ def test_dsi_finds_nothing_of_a_peer_in_a_small_campaign(
         page = login(browser, server, "dsi-fes-test")
         try:
             seen: dict[str, str] = {}
+            measure_tables = 0
             for spec in pages_for(FES_DSI):
                 open_page(page, spec.title)
                 assert page.locator("[data-testid='stException']").count() == 0, spec.module
@@ -165,6 +167,12 @@ def test_dsi_finds_nothing_of_a_peer_in_a_small_campaign(
                 folder.mkdir()
                 for name, content in download_everything(page, folder).items():
                     text += "\n" + download_text(name, content)
+                    if name.endswith(".csv") and content.decode("utf-8-sig").startswith(
+                        "chu;annee;mesure_id"
+                    ):
+                        measure_tables += 1
+                        for peer in peers:
+                            assert not reconstructible_columns(content, url, peer), peer
                 seen[spec.module] = text
                 page.screenshot(
                     path=str(ARTIFACTS / f"dsi-fes-{campaign}-{spec.module}.png"), full_page=True
@@ -201,6 +209,7 @@ def test_dsi_finds_nothing_of_a_peer_in_a_small_campaign(
             assert not contains_word(text, figure), (campaign, module, figure)
         for typed in free_text:
             assert typed not in text, (campaign, module, typed)
+    assert measure_tables == 1  # the measure table was downloaded and searched
     # Its own file, named with Markdown, is listed on the Campagne page as typed.
     assert "[clic](http://evil) ![](http://evil/p.png).csv" in seen["campagne"]
     assert "CHU Hassan II de Fès" in seen["vue_ensemble"]
