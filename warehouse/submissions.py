@@ -298,8 +298,9 @@ def store_files(conn: Connection, files: Sequence[FileToStore]) -> list[StoredSu
                 "annee": report.annee,
                 "valid": bool(report.valid),
                 "status": str(PENDING),
-                "n_errors": len(report.errors),
-                "n_warnings": len(report.warnings),
+                # Every error, also those a « … et N autres lignes » summary stands for.
+                "n_errors": report.error_total,
+                "n_warnings": report.warning_total,
                 "report": _report_dict(item.result),
             }
         )
