@@ -343,6 +343,7 @@ RULES: dict[str, tuple[str, str]] = {
     ),
 }
 
+
 def _thousands(number: int) -> str:
     return f"{number:,}".replace(",", "\u202f")
 
