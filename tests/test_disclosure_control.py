@@ -4,6 +4,7 @@ a DSI gets its own CHU against aggregates of the other CHUs only, published over
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,6 +21,11 @@ from dashboard.scoped import (
     rank_text,
 )
 from tests.browser_support import OWN, peer_free_text, small_campaign
+from tests.dashboard_support import (  # noqa: F401 - fixture
+    SAMPLE_DIR,
+    copy_warehouse,
+    seeded_warehouse_fixture,
+)
 
 FES = Viewer("dsi-fes", "dsi", "FES")
 ALLIANCE = Viewer("direction", "alliance")
@@ -272,3 +278,53 @@ def test_nothing_of_a_peer_in_a_small_campaign(sqlite_url: str, peers: list[str]
     assert not leaked
     for peer in peers:
         assert f",{peer}," not in everything
+
+
+def test_zero_mad_guesses_on_the_sample_reveal_nothing(
+    seeded_warehouse: Path, tmp_path: Path
+) -> None:
+    """The attack of issue 7 on the sample: FES re-sends its spending with 0 MAD lines naming
+    products its peers buy (antivirus, SOC…). The alliance's pooling then lists them (the
+    control); the FES DSI's pooling lists none of them."""
+    from expectations.reference import load_reference
+    from tests.browser_support import sample_rows
+    from warehouse.engine import make_engine
+    from warehouse.ingestion import ReceivedFile, ingest_files
+    from warehouse.refresh import rebuild_benchmark
+
+    url = copy_warehouse(seeded_warehouse, tmp_path)
+    engine = make_engine(url)
+    own_names = {(row.get("solution") or "").casefold() for row in sample_rows(OWN, "depenses")} | {
+        (row.get("fournisseur") or "").casefold() for row in sample_rows(OWN, "depenses")
+    }
+    guesses = sorted(
+        {
+            row["solution"]
+            for peer in ("CAS", "MAR", "RAB", "TNG", "AGA")
+            for row in sample_rows(peer, "depenses")
+            if row.get("solution") and row["solution"].casefold() not in own_names
+        }
+    )
+    assert guesses
+    text = (SAMPLE_DIR / OWN / "depenses_fes_2025.csv").read_bytes().decode("cp1252")
+    extra = "".join(
+        f"FES;2025;logiciels;Fonctionnement;0;Essai;DE;;{guess}\r\n" for guess in guesses
+    )
+    content = (text.rstrip("\r\n") + "\r\n" + extra).encode("cp1252")
+    reference = load_reference()
+    [outcome] = ingest_files(
+        engine,
+        [ReceivedFile(content, "depenses_fes_2025.csv", OWN, "dsi-fes", "test")],
+        reference=reference,
+    )
+    assert str(outcome.status) == "current", outcome.report
+    rebuild_benchmark(engine, reference)
+
+    alliance = ScopedData(ALLIANCE, engine, reference, RULES).named_pooling(2025)
+    listed_for_alliance = {
+        n for n, chus in zip(alliance["nom"], alliance["chus"], strict=True) if OWN in chus
+    }
+    assert listed_for_alliance & set(guesses)  # the old oracle: FES « shares » the guesses
+    mine = ScopedData(FES, engine, reference, RULES).own_pooling(2025, 15)
+    assert not {n.casefold() for n in mine["nom"]} & {g.casefold() for g in guesses}
+    assert not mine.empty  # what FES really buys with others is still there
