@@ -109,9 +109,9 @@ def test_sensor_requests_the_rightful_senders_copy(tmp_path: Path, sqlite_url: s
     land(tmp_path, "FES", FES_MATURITE)
     (second,) = evaluate(tmp_path, sqlite_url)
     assert second.run_key != first.run_key
-    assert [
-        f["sender_chu"] for f in second.run_config["ops"]["ingest"]["config"]["files"]
-    ] == ["FES"]
+    assert [f["sender_chu"] for f in second.run_config["ops"]["ingest"]["config"]["files"]] == [
+        "FES"
+    ]
     result = run(second, sqlite_url)
     assert result.success
     assert [(c.partition, c.passed) for c in check_evaluations(result)] == [("2025|FES", True)]
