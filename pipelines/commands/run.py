@@ -18,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="exécute le pipeline sur chaque fichier du dossier de dépôt",
         description=(
-            "Valide, conserve et charge chaque fichier DOSSIER/<CHU>/*.csv (une exécution "
-            "Dagster par fichier), recalcule le benchmark, puis affiche le résumé par CHU. "
-            "Code de sortie 0 même si des fichiers sont rejetés."
+            "Valide, conserve et charge chaque nouveau fichier DOSSIER/<CHU>/*.csv|*.xlsx "
+            "(une exécution Dagster pour le lot), met à jour le benchmark, puis affiche le "
+            "résumé par CHU. Code de sortie 0 même si des fichiers sont rejetés."
         ),
     )
     parser.add_argument(
