@@ -318,7 +318,7 @@ def read_table(
                         _finding(
                             "colonne_sans_nom",
                             line=result.header_line,
-                            value=_quoted(record[index].strip()),
+                            value=quote_value(record[index].strip()),
                             position=nameless.pop(index),
                             first_line=line,
                         ),
@@ -356,7 +356,7 @@ def read_table(
 QUOTED_MAX_CHARS = 200
 
 
-def _quoted(value: str | None) -> str | None:
+def quote_value(value: str | None) -> str | None:
     """A cell's text as a report quotes it: whole up to ``QUOTED_MAX_CHARS``, then cut with « … »."""
     if value is None or len(value) <= QUOTED_MAX_CHARS:
         return value
@@ -412,7 +412,9 @@ def _read_header(
             # `column` names a contract column (§3.4): an unknown one is null, its header in `value`.
             result.report(
                 "warning",
-                _finding("colonne_inconnue", line=line, column=None, value=_quoted(raw.strip())),
+                _finding(
+                    "colonne_inconnue", line=line, column=None, value=quote_value(raw.strip())
+                ),
                 max_listed,
             )
     result.columns = [name for name in spec.columns if name in positions]

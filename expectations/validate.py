@@ -45,7 +45,7 @@ from expectations.contract import (
 )
 from expectations.labels import human_size, rule_message
 from expectations.numbers import parse_integer, parse_number
-from expectations.reading import ReadResult, _quoted, normalize_name, read_table
+from expectations.reading import ReadResult, normalize_name, quote_value, read_table
 from expectations.report import Finding, ValidationReport, bound_findings
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def max_year(today: dt.date | None = None) -> int:
 def _finding(
     rule: str, line: int | None, column: str | None, value: str | None = None, **params: Any
 ) -> Finding:
-    value = _quoted(value) if value not in ("", None) else None
+    value = quote_value(value) if value not in ("", None) else None
     return Finding(
         line=line,
         column=column,
@@ -766,7 +766,7 @@ def _apply_failures(file: _File, cap: int) -> None:
 def _message(
     file: _File, rule: str, line: int | None, column: str | None, value: str | None, **extra: Any
 ) -> Finding:
-    value = _quoted(value) if value not in ("", None) else None
+    value = quote_value(value) if value not in ("", None) else None
     return Finding(
         line=line,
         column=column,

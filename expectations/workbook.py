@@ -49,9 +49,9 @@ from expectations.reading import (
     ReadResult,
     _column_letter,
     _finding,
-    _quoted,
     _read_header,
     normalize_name,
+    quote_value,
     read_table,
 )
 from expectations.report import Finding
@@ -412,7 +412,7 @@ def _fill(result: ReadResult, rows: Iterable[list[Any]], max_listed: int | None 
                     _finding(
                         "colonne_sans_nom",
                         line=result.header_line,
-                        value=_quoted(text),
+                        value=quote_value(text),
                         position=_column_letter(index),
                         first_line=line,
                     ),
