@@ -282,6 +282,34 @@ def _profiles(profiles: pd.DataFrame) -> pd.DataFrame:
     return p[["chu", "annee", *columns]]
 
 
+def alliance_figures(frame: pd.DataFrame) -> pd.DataFrame:
+    """``rang_maturite`` and ``ecart_mediane_indice`` of each row within its year, from the
+    rounded ``indice_maturite``; ``frame`` (annee, indice_maturite) holds every CHU of each
+    year it covers. The one definition of both figures: the full benchmark and the
+    incremental refresh (``warehouse.refresh``) call it."""
+    indice = _as_float(frame["indice_maturite"])
+    by_year = indice.groupby(frame["annee"])
+    return pd.DataFrame(
+        {
+            "rang_maturite": by_year.rank(method="min", ascending=False).astype("Int64"),
+            "ecart_mediane_indice": _round(indice - by_year.transform("median")),
+        },
+        index=frame.index,
+    )
+
+
+def evolution_indice(frame: pd.DataFrame) -> pd.Series:
+    """``evolution_indice`` of each row: its rounded index minus the CHU's index of its
+    previous campaign with an index (null without an index or without such a campaign);
+    ``frame`` (chu, annee, indice_maturite) holds every year of each CHU it covers. The one
+    definition, for the full benchmark and the incremental refresh."""
+    indice = _as_float(frame["indice_maturite"])
+    with_index = frame.loc[indice.notna(), ["chu", "annee"]].assign(indice_maturite=indice)
+    with_index = with_index.sort_values(["chu", "annee"])
+    previous = with_index.groupby("chu")["indice_maturite"].shift(1)
+    return _round((with_index["indice_maturite"] - previous).reindex(frame.index))
+
+
 def compute_benchmark(
     answers: pd.DataFrame | None,
     spending: pd.DataFrame | None,
@@ -349,19 +377,10 @@ def compute_benchmark(
         frame[column] = _round(frame[column])
 
     # Alliance-relative figures, from the rounded index.
-    indice = frame["indice_maturite"]
-    frame["rang_maturite"] = (
-        indice.groupby(frame["annee"]).rank(method="min", ascending=False).astype("Int64")
-    )
-    median = indice.groupby(frame["annee"]).transform("median")
-    frame["ecart_mediane_indice"] = _round(indice - median)
-    with_index = frame.loc[indice.notna(), ["chu", "annee", "indice_maturite"]].sort_values(
-        ["chu", "annee"]
-    )
-    previous = with_index.groupby("chu")["indice_maturite"].shift(1)
-    frame["evolution_indice"] = _round(
-        (with_index["indice_maturite"] - previous).reindex(frame.index)
-    )
+    relative = alliance_figures(frame)
+    frame["rang_maturite"] = relative["rang_maturite"]
+    frame["ecart_mediane_indice"] = relative["ecart_mediane_indice"]
+    frame["evolution_indice"] = evolution_indice(frame)
 
     sources = [
         _source_ids(answers, "maturite_submission_id"),

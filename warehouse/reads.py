@@ -90,8 +90,11 @@ def _current_rows(
     chu: str | None,
     order: list[str],
     years: Iterable[int] | None = None,
+    pairs: Iterable[tuple[str, int]] | None = None,
+    where: sa.ColumnElement[bool] | None = None,
 ) -> pd.DataFrame:
-    """Rows of ``table`` belonging to current submissions (of ``years`` when given)."""
+    """Rows of ``table`` belonging to current submissions (of ``years``, of the (chu, annee)
+    ``pairs``, matching ``where`` when given)."""
     columns = [c for c in table.c]
     query = (
         sa.select(*columns)
@@ -105,7 +108,19 @@ def _current_rows(
         query = query.where(table.c.chu == chu)
     if years is not None:
         query = query.where(table.c.annee.in_(sorted({int(y) for y in years})))
+    if pairs is not None:
+        query = query.where(pair_condition(table, pairs))
+    if where is not None:
+        query = query.where(where)
     return _frame(bind, query, [c.name for c in columns])
+
+
+def pair_condition(table: sa.Table, pairs: Iterable[tuple[str, int]]) -> sa.ColumnElement[bool]:
+    """``table``'s rows of those (chu, annee) pairs (false for no pair)."""
+    keys = sorted({(str(chu), int(annee)) for chu, annee in pairs})
+    return sa.or_(
+        sa.false(), *((table.c.chu == chu) & (table.c.annee == annee) for chu, annee in keys)
+    )
 
 
 def read_current_answers(
@@ -114,10 +129,11 @@ def read_current_answers(
     chu: str | None = None,
     *,
     years: Iterable[int] | None = None,
+    pairs: Iterable[tuple[str, int]] | None = None,
 ) -> pd.DataFrame:
     """Maturity answers of current submissions: submission_id, mesure_id, line, chu, annee,
     niveau (<NA> = not applicable), cible, commentaire."""
-    return _current_rows(bind, maturity_answers, annee, chu, ["annee", "chu", "line"], years)
+    return _current_rows(bind, maturity_answers, annee, chu, ["annee", "chu", "line"], years, pairs)
 
 
 def read_current_spending(
@@ -126,9 +142,19 @@ def read_current_spending(
     chu: str | None = None,
     *,
     years: Iterable[int] | None = None,
+    pairs: Iterable[tuple[str, int]] | None = None,
+    named_only: bool = False,
 ) -> pd.DataFrame:
-    """Spending lines of current submissions (montant_mad as float)."""
-    frame = _current_rows(bind, spending_lines, annee, chu, ["annee", "chu", "line"], years)
+    """Spending lines of current submissions (montant_mad as float); ``named_only``: only
+    the lines naming a solution or a supplier (all that pooling looks at)."""
+    where = (
+        spending_lines.c.solution.is_not(None) | spending_lines.c.fournisseur.is_not(None)
+        if named_only
+        else None
+    )
+    frame = _current_rows(
+        bind, spending_lines, annee, chu, ["annee", "chu", "line"], years, pairs, where
+    )
     return _float_columns(frame, ["montant_mad"])
 
 
@@ -138,9 +164,10 @@ def read_current_profiles(
     chu: str | None = None,
     *,
     years: Iterable[int] | None = None,
+    pairs: Iterable[tuple[str, int]] | None = None,
 ) -> pd.DataFrame:
     """Profiles of current submissions, one row per (chu, annee)."""
-    frame = _current_rows(bind, profiles, annee, chu, ["annee", "chu"], years)
+    frame = _current_rows(bind, profiles, annee, chu, ["annee", "chu"], years, pairs)
     return _float_columns(
         frame,
         ["effectif_total", "effectif_si", "effectif_ssi", "budget_total_mad", "budget_si_mad"],

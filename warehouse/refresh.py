@@ -38,14 +38,17 @@ from warehouse.benchmark import (
     CAMPAIGN_STATUS_COLUMNS,
     OUTPUT_COLUMNS,
     POOLING_COLUMNS,
+    alliance_figures,
     compute_benchmark,
     compute_campaign_status,
     compute_pooling,
+    evolution_indice,
     measures_for_years,
 )
 from warehouse.engine import is_postgresql, write_transaction
 from warehouse.reads import (
     frame_to_records,
+    pair_condition,
     read_current_answers,
     read_current_profiles,
     read_current_spending,
@@ -87,8 +90,13 @@ def benchmark_settings() -> BenchmarkSettings:
     return BenchmarkSettings(pooling_rate=rate)
 
 
-def _submissions_frame(conn: Connection, years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Every submission but the pending ones (not decided yet), optionally of ``years``."""
+def _submissions_frame(
+    conn: Connection,
+    years: Iterable[int] | None = None,
+    pairs: Iterable[tuple[str, int]] | None = None,
+) -> pd.DataFrame:
+    """Every submission but the pending ones (not decided yet), optionally of ``years`` or of
+    the (chu, annee) ``pairs``."""
     t = submissions
     query = (
         sa.select(t.c.id, t.c.chu, t.c.annee, t.c.kind, t.c.status, t.c.received_at, t.c.sender_chu)
@@ -97,6 +105,8 @@ def _submissions_frame(conn: Connection, years: Iterable[int] | None = None) -> 
     )
     if years is not None:
         query = query.where(t.c.annee.in_(sorted({int(y) for y in years})))
+    if pairs is not None:
+        query = query.where(pair_condition(t, pairs))
     rows = conn.execute(query).all()
     frame = pd.DataFrame(
         [tuple(r) for r in rows],
@@ -176,6 +186,15 @@ def _lock(conn: Connection) -> None:
         )
 
 
+def _pooling_rows(frame: pd.DataFrame, computed_at: datetime) -> list[dict[str, Any]]:
+    rows = _rows(frame[list(POOLING_COLUMNS)], computed_at)
+    rank: dict[int, int] = {}
+    for row in rows:  # compute_pooling sorts by year first
+        rank[row["annee"]] = rank.get(row["annee"], 0) + 1
+        row["id"] = row["annee"] * POOLING_ID_STRIDE + rank[row["annee"]]
+    return rows
+
+
 def _write(
     conn: Connection,
     frames: dict[str, pd.DataFrame],
@@ -193,11 +212,7 @@ def _write(
         keep = [a in bench_years or (c, a) in bench_rows_also for c, a in keys]
         bench = bench[pd.Series(keep, index=bench.index, dtype=bool)]
     bench_rows = _rows(bench[list(OUTPUT_COLUMNS)], computed_at)
-    pooling_rows = _rows(frames["pooling_opportunities"][list(POOLING_COLUMNS)], computed_at)
-    rank: dict[int, int] = {}
-    for row in pooling_rows:  # compute_pooling sorts by year first
-        rank[row["annee"]] = rank.get(row["annee"], 0) + 1
-        row["id"] = row["annee"] * POOLING_ID_STRIDE + rank[row["annee"]]
+    pooling_rows = _pooling_rows(frames["pooling_opportunities"], computed_at)
     status_rows = _rows(frames["campaign_status"][list(CAMPAIGN_STATUS_COLUMNS)], computed_at)
     for table, rows, years in (
         (benchmark, bench_rows, bench_years),
@@ -243,20 +258,6 @@ def rebuild_benchmark(
         return _write(conn, frames, bench_years=None, status_years=None)
 
 
-def _index_years(conn: Connection, exclude: set[int]) -> dict[str, list[int]]:
-    """Per CHU, the years of the stored benchmark that have an index, outside ``exclude``."""
-    rows = conn.execute(
-        sa.select(benchmark.c.chu, benchmark.c.annee).where(
-            benchmark.c.indice_maturite.is_not(None)
-        )
-    ).all()
-    years: dict[str, list[int]] = {}
-    for chu, annee in rows:
-        if int(annee) not in exclude:
-            years.setdefault(str(chu), []).append(int(annee))
-    return {chu: sorted(values) for chu, values in years.items()}
-
-
 def _stale(conn: Connection, reference: ReferenceData, changed_years: set[int]) -> bool:
     """True when the stored tables cannot serve as the base of an incremental refresh: a
     campaign year (outside the changed ones) missing from the campaign status (never
@@ -280,6 +281,148 @@ def _stale(conn: Connection, reference: ReferenceData, changed_years: set[int]) 
     return outside_rows is None
 
 
+# What the incremental refresh reads of the stored benchmark: the alliance-relative
+# figures of a row, recomputed from the others' stored index.
+_RELATIVE = ("indice_maturite", "rang_maturite", "ecart_mediane_indice", "evolution_indice")
+
+
+def _stored_rows(conn: Connection, years: set[int], chus: set[str]) -> pd.DataFrame:
+    """chu, annee and the relative figures of the stored benchmark rows of ``years`` (every
+    CHU: ranks and medians) and of ``chus`` (every year: evolution)."""
+    t = benchmark
+    query = sa.select(t.c.chu, t.c.annee, *(t.c[name] for name in _RELATIVE)).where(
+        t.c.annee.in_(sorted(years)) | t.c.chu.in_(sorted(chus))
+    )
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["chu", "annee", *_RELATIVE])
+    frame = frame.astype({"chu": str, "annee": "int64"})
+    for name in ("indice_maturite", "ecart_mediane_indice", "evolution_indice"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    frame["rang_maturite"] = pd.array(
+        [None if pd.isna(v) else int(v) for v in frame["rang_maturite"]], dtype="Int64"
+    )
+    return frame
+
+
+def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, int]]) -> pd.Series:
+    """Which rows of ``frame`` (chu, annee) belong to ``pairs`` (a mask, also when empty)."""
+    keys = zip(frame["chu"].astype(str), frame["annee"].astype(int), strict=True)
+    return pd.Series([key in pairs for key in keys], index=frame.index, dtype=bool)
+
+
+def _refresh_pairs(
+    conn: Connection,
+    reference: ReferenceData,
+    settings: BenchmarkSettings,
+    pairs: set[tuple[str, int]],
+) -> dict[str, int]:
+    """Incremental refresh of ``pairs`` on a consistent stored base (see the module
+    docstring). Its cost depends on the pairs and on the size of their years, not on the
+    history: each CHU's own figures come from that pair's rows only; ranks and medians of a
+    changed year from the stored index of the other CHUs; ``evolution_indice`` from the
+    stored index of the CHU's other campaigns."""
+    computed_at = datetime.now(UTC)
+    years = {annee for _chu, annee in pairs}
+    chus = {chu for chu, _annee in pairs}
+
+    # Per-CHU figures of the changed pairs, from their own current rows.
+    subs = _submissions_frame(conn, pairs=pairs)
+    new = compute_benchmark(
+        read_current_answers(conn, pairs=pairs),
+        read_current_spending(conn, pairs=pairs),
+        read_current_profiles(conn, pairs=pairs),
+        measures_for_years(reference, years),
+        submissions=subs[subs["status"] == str(CURRENT)],
+    )
+    new = new[_of_pairs(new, pairs)]
+
+    # Alliance-relative figures: the other rows keep their index, take the new ones' place.
+    stored = _stored_rows(conn, years, chus)
+    others = stored[~_of_pairs(stored, pairs)]
+    both = pd.concat(
+        [others.assign(_new=False), new[["chu", "annee", *_RELATIVE]].assign(_new=True)],
+        ignore_index=True,
+    )
+    in_years = both["annee"].isin(years)
+    relative = alliance_figures(both[in_years])
+    both.loc[in_years, "rang_maturite"] = relative["rang_maturite"]
+    both.loc[in_years, "ecart_mediane_indice"] = relative["ecart_mediane_indice"]
+    of_chus = both["chu"].isin(chus)
+    both.loc[of_chus, "evolution_indice"] = evolution_indice(both[of_chus])
+    # Rows rewritten besides the new ones: every other row of a changed year (rank, median)
+    # and each changed CHU's next campaign with an index (its evolution compares with it).
+    rewrite = in_years & ~both["_new"]
+    with_index = both[of_chus & both["indice_maturite"].notna()]
+    for chu, annee in pairs:
+        later = with_index[(with_index["chu"] == chu) & (with_index["annee"] > annee)]
+        if not later.empty:
+            rewrite |= (both["chu"] == chu) & (both["annee"] == later["annee"].min())
+    rewrite &= ~both["_new"]
+
+    new = new.set_index(["chu", "annee"])
+    figures = both[both["_new"]].set_index(["chu", "annee"])
+    for name in ("rang_maturite", "ecart_mediane_indice", "evolution_indice"):
+        new[name] = figures[name].reindex(new.index)
+    new = new.reset_index()
+    bench_rows = _rows(new[list(OUTPUT_COLUMNS)], computed_at)
+    updates = _rows(
+        both.loc[rewrite, ["chu", "annee", "rang_maturite", "ecart_mediane_indice"]]
+        .assign(evolution_indice=both.loc[rewrite, "evolution_indice"])
+        .rename(columns=lambda name: f"b_{name}"),
+        computed_at,
+    )
+    for row in updates:  # a bind name may not be a column's name
+        row["b_computed_at"] = row.pop("computed_at")
+
+    # Pooling of the changed years: only the lines that name a solution or a supplier.
+    pooling = compute_pooling(
+        read_current_spending(conn, years=years, named_only=True), rate=settings.pooling_rate
+    )
+    pooling_rows = _pooling_rows(pooling, computed_at)
+    # Campaign status of the changed pairs only.
+    codes = [code for code in reference.chu_codes if code in chus]
+    status = compute_campaign_status(
+        subs,
+        codes,
+        [y for y in reference.campaign_years if y in years],
+        {code: reference.establishments[code].premiere_campagne for code in codes},
+    )
+    status = status[_of_pairs(status, pairs)]
+    status_rows = _rows(status[list(CAMPAIGN_STATUS_COLUMNS)], computed_at)
+
+    conn.execute(benchmark.delete().where(pair_condition(benchmark, pairs)))
+    if bench_rows:
+        conn.execute(benchmark.insert(), bench_rows)
+    if updates:
+        conn.execute(
+            benchmark.update()
+            .where(
+                (benchmark.c.chu == sa.bindparam("b_chu"))
+                & (benchmark.c.annee == sa.bindparam("b_annee"))
+            )
+            .values(
+                rang_maturite=sa.bindparam("b_rang_maturite"),
+                ecart_mediane_indice=sa.bindparam("b_ecart_mediane_indice"),
+                evolution_indice=sa.bindparam("b_evolution_indice"),
+                computed_at=sa.bindparam("b_computed_at"),
+            ),
+            updates,
+        )
+    conn.execute(
+        pooling_opportunities.delete().where(pooling_opportunities.c.annee.in_(sorted(years)))
+    )
+    if pooling_rows:
+        conn.execute(pooling_opportunities.insert(), pooling_rows)
+    conn.execute(campaign_status.delete().where(pair_condition(campaign_status, pairs)))
+    if status_rows:
+        conn.execute(campaign_status.insert(), status_rows)
+    return {
+        "benchmark": len(bench_rows) + len(updates),
+        "pooling_opportunities": len(pooling_rows),
+        "campaign_status": len(status_rows),
+    }
+
+
 def refresh_benchmark(
     engine: Engine,
     reference: ReferenceData,
@@ -301,33 +444,4 @@ def refresh_benchmark(
         if _stale(conn, reference, changed_years):
             frames = _compute(conn, reference, settings, data_years=None, status_years=None)
             return _write(conn, frames, bench_years=None, status_years=None)
-        # Stored years with an index, per CHU; the changed years are being recomputed.
-        index_years = _index_years(conn, changed_years)
-        bench_years = set(changed_years)
-        next_rows: set[tuple[str, int]] = set()
-        for chu, annee in pairs:
-            later = [y for y in index_years.get(chu, []) if y > annee]
-            if later and later[0] not in changed_years:
-                next_rows.add((chu, later[0]))  # its evolution compares with the changed year
-        # The years of those rows are loaded whole: their rank and median need every CHU.
-        data_years = bench_years | {annee for _chu, annee in next_rows}
-        for years in index_years.values():
-            for target in set(data_years):
-                earlier = [y for y in years if y < target]
-                if earlier:
-                    data_years.add(earlier[-1])  # what evolution_indice at target compares with
-        frames = _compute(
-            conn,
-            reference,
-            settings,
-            data_years=data_years,
-            status_years=changed_years,
-            row_years=bench_years | {annee for _chu, annee in next_rows},
-        )
-        return _write(
-            conn,
-            frames,
-            bench_years=bench_years,
-            status_years=changed_years,
-            bench_rows_also=next_rows,
-        )
+        return _refresh_pairs(conn, reference, settings, pairs)
