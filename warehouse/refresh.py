@@ -2,18 +2,21 @@
 status), with the one source of their settings.
 
 :func:`refresh_benchmark` recomputes what a batch of new submissions changes, not the whole
-history: for each (chu, annee) received,
+history, at a cost that does not grow with the number of establishments: for each
+(chu, annee) received,
 
-* every row of that year (medians, ranks and pooling are alliance-wide within a year), and
-  the campaign status of that year;
-* the row of the CHU's next campaign with an index, whose ``evolution_indice`` compares
-  with it (the other rows of that later year do not change).
+* that CHU's row of that year (maturity, readiness, spending, ratios, source ids), from that
+  pair's own current rows only, and its campaign status;
+* the ranks and medians of that year (``warehouse.benchmark.alliance_figures``), from the
+  other CHUs' stored ``indice_maturite`` of that year plus the new rows;
+* ``evolution_indice`` (``warehouse.benchmark.evolution_indice``) of the new row and of the
+  CHU's next campaign with an index, from the CHU's stored index of its other campaigns;
+* the pooling of that year, from the year's spending lines naming a solution or a supplier.
 
-It reads only the years it recomputes plus, per CHU, the previous year with an index (what
-``evolution_indice`` of a recomputed row compares with), from the stored benchmark; the
-formulas are ``warehouse.benchmark``'s, applied to that slice. :func:`rebuild_benchmark`
-recomputes everything (the weekly run, a change of settings or of reference data). Either
-way the three tables are written in ONE transaction: readers see the old tables or the new
+The formulas are ``warehouse.benchmark``'s, the same functions as a full rebuild's; when the
+stored tables cannot serve as a base (``_stale``), everything is rebuilt.
+:func:`rebuild_benchmark` recomputes everything (the weekly run, a change of settings or of
+reference data). Either way the three tables are written in ONE transaction: readers see the old tables or the new
 ones, never a half-written benchmark, and the result depends only on the stored
 submissions and the settings (a property test holds incremental = full rebuild).
 
