@@ -313,6 +313,31 @@ def _of_pairs(frame: pd.DataFrame, pairs: set[tuple[str, int]]) -> pd.Series:
     return pd.Series([key in pairs for key in keys], index=frame.index, dtype=bool)
 
 
+def _pooling_years(
+    conn: Connection, pairs: set[tuple[str, int]], new: pd.DataFrame, rate: float
+) -> set[int]:
+    """The changed years whose pooling may change: a pair whose current spending file is
+    not the one its stored row was computed from (a submission's lines never change), or
+    a year stored with another rate. Call it before the pairs' rows are replaced."""
+    t = benchmark
+    rows = conn.execute(
+        sa.select(t.c.chu, t.c.annee, t.c.depenses_submission_id).where(pair_condition(t, pairs))
+    ).all()
+    stored = {(str(c), int(a)): None if s is None else int(s) for c, a, s in rows}
+    current = {
+        (str(c), int(a)): None if pd.isna(s) else int(s)
+        for c, a, s in zip(new["chu"], new["annee"], new["depenses_submission_id"], strict=True)
+    }
+    years = {a for c, a in pairs if stored.get((c, a)) != current.get((c, a))}
+    p = pooling_opportunities
+    other_rate = conn.execute(
+        sa.select(p.c.annee)
+        .distinct()
+        .where(p.c.annee.in_(sorted({a for _c, a in pairs})) & (p.c.taux_economie != rate))
+    ).scalars()
+    return years | {int(a) for a in other_rate}
+
+
 def _refresh_pairs(
     conn: Connection,
     reference: ReferenceData,
@@ -377,9 +402,14 @@ def _refresh_pairs(
     for row in updates:  # a bind name may not be a column's name
         row["b_computed_at"] = row.pop("computed_at")
 
-    # Pooling of the changed years: only the lines that name a solution or a supplier.
+    # Pooling of the changed years whose spending changed: only the lines that name a
+    # solution or a supplier.
+    pooling_years = _pooling_years(conn, pairs, new, settings.pooling_rate)
     pooling = compute_pooling(
-        read_current_spending(conn, years=years, named_only=True), rate=settings.pooling_rate
+        read_current_spending(conn, years=pooling_years, named_only=True)
+        if pooling_years
+        else None,
+        rate=settings.pooling_rate,
     )
     pooling_rows = _pooling_rows(pooling, computed_at)
     # Campaign status of the changed pairs only.
@@ -388,7 +418,7 @@ def _refresh_pairs(
         subs,
         codes,
         [y for y in reference.campaign_years if y in years],
-        {code: reference.establishments[code].premiere_campagne for code in codes},
+        {code: e.premiere_campagne for code, e in reference.establishments.items() if code in chus},
     )
     status = status[_of_pairs(status, pairs)]
     status_rows = _rows(status[list(CAMPAIGN_STATUS_COLUMNS)], computed_at)
@@ -412,7 +442,9 @@ def _refresh_pairs(
             updates,
         )
     conn.execute(
-        pooling_opportunities.delete().where(pooling_opportunities.c.annee.in_(sorted(years)))
+        pooling_opportunities.delete().where(
+            pooling_opportunities.c.annee.in_(sorted(pooling_years))
+        )
     )
     if pooling_rows:
         conn.execute(pooling_opportunities.insert(), pooling_rows)
