@@ -123,3 +123,36 @@ def test_a_new_file_rewrites_only_its_year_and_its_next_campaign(
     rewritten = {key for key in after if after[key] != before[key]}
     assert rewritten == {(chu, 2024) for chu in CHUS} | {("FES", 2025)}
     assert counts["benchmark"] == len(rewritten)
+
+
+def test_a_new_spending_file_recomputes_its_years_pooling(
+    sqlite_url: str, cached_validation: CachedValidation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A maturity file leaves the year's pooling as stored (its spending did not change); a
+    new FES 2024 spending file changes the pooled totals of 2024 as a full rebuild does."""
+    monkeypatch.setattr("expectations.validate.validate_batch", cached_validation)
+    engine = make_engine(sqlite_url)
+    files = [
+        _received(chu, annee, kind, 0, True, 0) for chu in CHUS for annee in YEARS for kind in KINDS
+    ]
+    ingest_files(engine, files, reference=REFERENCE)
+    rebuild_benchmark(engine, REFERENCE)
+    before = derived_tables(sqlite_url)["pooling_opportunities"]
+
+    for kind, hours in (("maturite", 5), ("depenses", 6)):
+        outcomes = ingest_files(
+            engine, [_received("FES", 2024, kind, 1, True, hours)], reference=REFERENCE
+        )
+        refresh_benchmark(engine, REFERENCE, changed_partitions(outcomes))
+        incremental = derived_tables(sqlite_url)["pooling_opportunities"]
+        if kind == "maturite":
+            pd.testing.assert_frame_equal(incremental, before)
+    rebuild_benchmark(engine, REFERENCE)
+    full = derived_tables(sqlite_url)["pooling_opportunities"]
+    pd.testing.assert_frame_equal(incremental, full, check_dtype=False)
+    of_2024 = full["annee"] == 2024
+    assert (
+        not full[of_2024]
+        .reset_index(drop=True)
+        .equals(before[before["annee"] == 2024].reset_index(drop=True))
+    )
