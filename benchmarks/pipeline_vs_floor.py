@@ -209,7 +209,7 @@ def page_renders(warehouse: Path, env: dict[str, str]) -> dict[str, float]:
         done = subprocess.run(
             [PY, "-c", PAGES],
             cwd=PROJECT_ROOT,
-            env={**env, "CHU_BENCH_DATABASE_URL": url, "CHU_BENCH_ANONYMITY_SECRET": "bench"},
+            env={**env, "CHU_BENCH_DATABASE_URL": url},
             capture_output=True,
             text=True,
             check=True,

@@ -21,7 +21,7 @@ import streamlit as st  # noqa: E402
 
 from warehouse.private_files import restrict_umask  # noqa: E402
 
-# SEC (7.7): whatever the dashboard writes (the SQLite warehouse, the anonymity secret) is
+# SEC (7.7): whatever the dashboard writes (the SQLite warehouse, exports) is
 # readable by its owner only, also when started by `streamlit run` directly.
 restrict_umask()
 

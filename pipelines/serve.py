@@ -13,7 +13,7 @@ Ctrl-C (SIGINT) or SIGTERM stops everything this started: each child runs in its
 process group, which is signalled as a whole (``dagster dev`` has children of its own),
 then killed if it has not exited after a grace period. No orphan is left behind.
 
-Everything this creates (the warehouse, ``.dagster_home``, the anonymity secret, logs) is
+Everything this creates (the warehouse, ``.dagster_home``, the demo accounts file, logs) is
 readable by its owner only: the process umask is 077 before anything is written, and the
 children inherit it.
 """

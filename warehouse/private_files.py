@@ -1,8 +1,8 @@
 """Files at rest readable by their owner only (issue 7.7).
 
 The warehouse holds raw files and password hashes, reports hold every CHU's figures, the
-Dagster home holds run logs, the anonymity secret draws the peers' letters: none of them
-may be readable by another account of the machine. Two layers:
+Dagster home holds run logs, the demo accounts file holds
+passwords: none of them may be readable by another account of the machine. Two layers:
 
 - ``restrict_umask()`` at every entry point (``chu-bench``, ``make run``, the dashboard):
   whatever the process and its children create is 0600 / 0700;

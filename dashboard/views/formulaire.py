@@ -19,6 +19,7 @@ import streamlit as st
 
 from dashboard.access import Viewer, anonymize_text
 from dashboard.context import get_engine, get_reference
+from dashboard.formatting import markdown_text
 from dashboard.report_view import show_report
 
 FORM_RESULT_KEY = "formulaire_result"
@@ -263,7 +264,8 @@ def render(viewer: Viewer) -> None:
                 saved_by=viewer.username,
             )
         except ValueError as problem:
-            st.error(str(problem))
+            # The message may quote what the DSI typed: shown as text, never as Markdown.
+            st.error(markdown_text(problem))
         else:
             st.session_state[FORM_NOTICE_KEY] = (
                 f"Brouillon « {KIND_LABELS[kind]} » {annee} enregistré : vous le retrouverez "
