@@ -62,6 +62,15 @@ def prepare_dagster_home(home: Path = DAGSTER_HOME) -> Path:
     return home
 
 
+def upload_limit_mb() -> int:
+    """Streamlit's upload cap (whole MiB) for the contract's size limit, rounded up: a file
+    the contract accepts is never stopped by the widget, one over it gets the contract's
+    French refusal (stored as rejected) or, past the rounding, Streamlit's own refusal."""
+    from expectations.validate import resolve_max_bytes
+
+    return max(1, -(-resolve_max_bytes() // (1024 * 1024)))
+
+
 def _bin(name: str) -> str:
     """A console script of this virtual environment (``.venv/bin/dagster``)."""
     candidate = Path(sys.executable).parent / name
@@ -155,6 +164,9 @@ def main() -> int:
                     str(DASHBOARD_PORT),
                     "--browser.gatherUsageStats",
                     "false",
+                    # The Dépôt page's upload limit is the contract's (issue 7.3).
+                    "--server.maxUploadSize",
+                    str(upload_limit_mb()),
                 ],
                 cwd=PROJECT_ROOT,
                 env=env,
