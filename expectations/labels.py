@@ -344,7 +344,8 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
-def _thousands(number: int) -> str:
+def french_count(number: int) -> str:
+    """A count as French text: thousands grouped by a narrow no-break space (1\u202f094\u202f950)."""
     return f"{number:,}".replace(",", "\u202f")
 
 
@@ -353,7 +354,7 @@ for _column, _limit in TEXT_MAX_CHARS.items():
     RULES[f"{_column}_trop_long"] = (
         ("le commentaire" if _column == "commentaire" else "le texte")
         + " fait {length} caractères, au-delà de la limite de "
-        + _thousands(_limit)
+        + french_count(_limit)
         + " caractères.",
         "Raccourcissez-le ; les détails peuvent être transmis à part.",
     )

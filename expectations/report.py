@@ -102,7 +102,7 @@ def bound_findings(
     ``totals`` gives a rule's exact count when more were found than handed over (a stage
     that already stopped listing); otherwise the findings handed over are the count.
     """
-    from expectations.labels import rule_message
+    from expectations.labels import french_count, rule_message
 
     by_rule: dict[str, list[Finding]] = {}
     for finding in findings:
@@ -131,7 +131,7 @@ def bound_findings(
                     NOT_LISTED,
                     line=None,
                     column=first.column,
-                    count=f"{count:,}".replace(",", "\u202f"),
+                    count=french_count(count),
                     unit=unit,
                     first=where,
                 ),

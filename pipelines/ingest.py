@@ -72,7 +72,9 @@ class RunSummary:
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count > 1 else ''}"
+    from expectations.labels import french_count
+
+    return f"{french_count(count)} {word}{'s' if count > 1 else ''}"
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -116,7 +118,7 @@ def _outcome(
         landed=landed,
         status=REJECTED if str(stored.status) == "rejected" else ACCEPTED,
         errors=[str(e.get("message", "")) for e in errors[:3]],
-        n_errors=len(errors),
+        n_errors=stored.error_total,
         submission_id=stored.submission_id,
         already_received=known,
     )

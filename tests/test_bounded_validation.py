@@ -18,6 +18,7 @@ from tests.validation_support import (
     LIMIT,
     distinct_rows,
     million_tiny_rows,
+    run_cli,
     run_validate,
     single_line,
     wide_file,
@@ -61,6 +62,29 @@ def test_a_million_tiny_rows_within_1_gb_with_exact_totals(tmp_path: Path) -> No
     chu = next(f for f in summaries if f["column"] == "chu")
     assert f"{rows - LISTED:,}".replace(",", "\u202f") in chu["message"]
     assert "autres lignes" in chu["message"] and "la ligne 2" in chu["message"]
+
+
+def test_chu_bench_run_keeps_a_million_rows_file_as_rejected_within_1_gb(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    content, rows = million_tiny_rows()
+    landing = tmp_path / "landing" / "FES"
+    landing.mkdir(parents=True)
+    (landing / "maturite_fes_2025.csv").write_bytes(content)
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    code, out, peak = run_cli("run", "--landing", str(landing.parent), "--database-url", url)
+    assert code == 0, out  # a rejection is data, not a failed run
+    assert peak <= GIB, f"{peak / 2**20:.0f} MiB"
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT status, size_bytes, n_errors FROM submissions")).all()
+    engine.dispose()
+    # Kept whole, as rejected, with the exact count of its errors (not only the listed ones).
+    assert len(stored) == 1
+    status, size, n_errors = stored[0]
+    assert (status, size) == ("rejected", len(content))
+    assert n_errors > 4 * (rows - 1)
+    assert f"rejetée : {n_errors:,}".replace(",", "\u202f") + " erreurs" in out
 
 
 def test_distinct_rows_within_1_gb(tmp_path: Path) -> None:

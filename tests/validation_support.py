@@ -158,12 +158,20 @@ def run_validate(
     """``chu-bench validate [--json] PATH`` in a fresh process: exit code, stdout, and the
     process's own peak resident memory in bytes. ``env_listed`` sets the findings listed
     per rule. The timeout is only a guard against a hang, never a speed assertion."""
+    flags = ["--json"] if json_output else []
+    return run_cli("validate", *flags, str(path), *extra, env_listed=env_listed, timeout=timeout)
+
+
+def run_cli(
+    *args: str, env_listed: int | None = None, timeout: float = 900
+) -> tuple[int, str, int]:
+    """``chu-bench ARGS`` in a fresh process: exit code, stdout, and the process's own peak
+    resident memory in bytes (no traceback allowed on stderr)."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     if env_listed is not None:
         env["CHU_BENCH_MAX_LISTED"] = str(env_listed)
-    flags = ["--json"] if json_output else []
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, "validate", *flags, str(path), *extra],
+        [sys.executable, "-c", _CHILD, *args],
         capture_output=True,
         cwd=PROJECT_ROOT,
         env=env,

@@ -163,6 +163,14 @@ class IngestionOutcome:
     def errors(self) -> list[dict[str, Any]]:
         return list(self.report.get("errors") or [])
 
+    @property
+    def error_total(self) -> int:
+        """Every error of the file: the listed ones and those a « … et N autres lignes »
+        summary stands for (``errors`` holds a bounded listing)."""
+        from expectations.report import ValidationReport
+
+        return ValidationReport.from_dict(self.report).error_total
+
 
 def _validate(
     files: Sequence[ReceivedFile],
