@@ -189,7 +189,17 @@ class DecisionScope:
             chu,
             annee,
             name_peers=self.sees_names,
+            min_peers_counted=0 if self.sees_names else self.scoped.rules.min_peers,
         )
+
+    def _peer_counts_published(self, annee: int) -> bool:
+        """Counts about the other CHUs are published to a DSI only when at least
+        ``min_peers`` of them answered that year (a count over one peer is its answer)."""
+        answers = self.source.answers(annee)
+        if answers.empty:
+            return False
+        others = answers.loc[answers["chu"] != self.scoped.viewer.chu, "chu"].nunique()
+        return others >= self.scoped.rules.min_peers
 
     # --- a DSI: its own CHU ------------------------------------------------------------------
 
@@ -226,6 +236,8 @@ class DecisionScope:
         if profiles.empty:
             return {}
         peers = profiles[profiles["chu"] != own]
+        if len(peers) < self.scoped.rules.min_peers:
+            return {}  # secret statistique: one or two peers' declared status would show
         return {str(k): int(v) for k, v in peers["iso27001"].value_counts().items()}
 
     def own_blocking(self, annee: int) -> pd.DataFrame:
@@ -262,7 +274,9 @@ class DecisionScope:
             "diffusion",
         ]
         mine = projects[projects["chu"].map(lambda codes: own in codes)]
-        if mine.empty:
+        if mine.empty or not self._peer_counts_published(annee):
+            # With fewer than min_peers other CHUs answering, a joint project would say
+            # that each of them is at niveau 0 or 1 on the measure: withheld.
             return pd.DataFrame(columns=columns)
         hint = budget_hint(mine, answers, self.source.spending(annee))
         frame = mine.merge(hint, on=["annee", "mesure_id"], how="left")

@@ -70,6 +70,8 @@ def build_chu_report(
     engine: Engine, chu: str, annee: int, reference: ReferenceData | None = None
 ) -> str:
     """The whole HTML document of ``chu`` for ``annee``."""
+    import pandas as pd
+
     from dashboard.access import Viewer
     from dashboard.decisions_scoped import (
         ISO_STATUS_LABELS,
@@ -255,11 +257,13 @@ def build_chu_report(
             cells = []
             for column in columns:
                 value = record[column]
-                text = (
-                    ", ".join(value)
-                    if isinstance(value, list)
-                    else ("—" if value is None else value)
-                )
+                if isinstance(value, list):
+                    text = ", ".join(value)
+                elif value is None or pd.isna(value):
+                    # A withheld peer count (fewer than min_peers other CHUs answered).
+                    text = SECRET if column == "pairs_au_niveau_4" else "—"
+                else:
+                    text = value
                 cells.append((_e(text), column in numeric, ""))
             rows.append(cells)
         parts.append(_table([PLAN_LABELS[c] for c in columns], rows))

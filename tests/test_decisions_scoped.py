@@ -76,3 +76,48 @@ def test_the_dsi_joint_projects_are_its_own_and_counted(engine) -> None:
     assert [list(c) for c in named["chu"]] == [
         p["chu"] for p in independent_joint_projects(3) if p["annee"] == 2023
     ]
+
+
+def test_peer_counts_are_withheld_when_too_few_other_chus_answered(engine) -> None:
+    """Five other CHUs answered 2025: counts are published at the default threshold (3) and
+    withheld at 6 — a count over one or two peers would tell their levels and status."""
+    published = scope(engine, FES)
+    plan = published.plan("FES", 2025)
+    assert plan["pairs_au_niveau_4"].notna().all()
+    # Four other valid profiles in 2025 (TNG's is broken on purpose in the sample).
+    assert sum(published.peer_status_counts(2025).values()) == 4
+
+    strict = scope(engine, FES, DisclosureRules(min_peers=6))
+    withheld = strict.plan("FES", 2025)
+    assert withheld["pairs_au_niveau_4"].isna().all()
+    # Same measures; the order no longer depends on the peers (gap, then ISO items blocked).
+    assert set(withheld["mesure_id"]) == set(plan["mesure_id"])
+    keys = list(zip(-withheld["ecart"], -withheld["controles_bloques"], strict=True))
+    assert keys == sorted(keys)
+    assert strict.peer_status_counts(2025) == {}
+    assert strict.own_joint_projects(2025).empty
+
+
+def test_a_plan_for_one_chu_among_two_counts_no_peer() -> None:
+    from warehouse.plan import compute_plan
+
+    answers = pd.DataFrame(
+        {
+            "chu": ["FES", "FES", "MAR", "MAR"],
+            "annee": [2025] * 4,
+            "mesure_id": ["POL-RISQUE", "POL-FORMEL"] * 2,
+            "niveau": [1, 2, 4, 0],
+            "cible": [None, None, None, None],
+        }
+    )
+    from expectations.reference import load_reference
+    from warehouse.benchmark import measures_for_years
+
+    measures = measures_for_years(load_reference(), {2025})
+    counted = compute_plan(answers, measures, "FES", 2025)
+    assert counted.set_index("mesure_id")["pairs_au_niveau_4"].to_dict() == {
+        "POL-RISQUE": 1,
+        "POL-FORMEL": 0,
+    }
+    alone = compute_plan(answers, measures, "FES", 2025, min_peers_counted=3)
+    assert alone["pairs_au_niveau_4"].isna().all() and len(alone) == 2

@@ -39,12 +39,24 @@ def read_iso_readiness(
 
 
 def read_action_plan(
-    bind: Bind, reference: ReferenceData, chu: str, annee: int, *, name_peers: bool
+    bind: Bind,
+    reference: ReferenceData,
+    chu: str,
+    annee: int,
+    *,
+    name_peers: bool,
+    min_peers_counted: int = 0,
 ) -> pd.DataFrame:
-    """The plan of ``chu`` for ``annee`` (peers counted over every CHU's current answers)."""
+    """The plan of ``chu`` for ``annee`` (peers counted over every CHU's current answers;
+    see :func:`warehouse.plan.compute_plan` for ``min_peers_counted``)."""
     answers = read_current_answers(bind, annee=annee)
     return compute_plan(
-        answers, _measures(reference, answers, annee), chu, annee, name_peers=name_peers
+        answers,
+        _measures(reference, answers, annee),
+        chu,
+        annee,
+        name_peers=name_peers,
+        min_peers_counted=min_peers_counted,
     )
 
 

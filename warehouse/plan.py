@@ -72,11 +72,16 @@ def compute_plan(
     annee: int,
     *,
     name_peers: bool = False,
+    min_peers_counted: int = 0,
 ) -> pd.DataFrame:
     """The plan of ``chu`` for ``annee``: PLAN_COLUMNS, PLAN_EXTRA_COLUMNS (+
     ``pairs_au_niveau_4_chu``, the peers' codes, when ``name_peers``). ``answers`` holds the current answers of every CHU
     that year (chu, annee, mesure_id, niveau, cible): the peers are counted from them.
-    Empty (with the columns) when the CHU has no answer that year."""
+    Empty (with the columns) when the CHU has no answer that year.
+
+    ``min_peers_counted``: when fewer other CHUs than this answered that year,
+    ``pairs_au_niveau_4`` is withheld (null, « secret statistique ») and plays no part in the
+    order — with one or two peers, the count per measure would tell their levels."""
     columns = [*PLAN_COLUMNS, *PLAN_EXTRA_COLUMNS, *([PEER_CODES_COLUMN] if name_peers else [])]
     if answers is None or answers.empty:
         return pd.DataFrame(columns=columns)
@@ -111,10 +116,17 @@ def compute_plan(
     plan["ecart"] = plan["cible_retenue"] - plan["niveau"]
     # Measures answered but unknown to the referential go last among equals.
     plan["_ordre"] = plan["_ordre"].fillna(len(referential)).astype("int64")
-    plan = plan.sort_values(
-        ["ecart", "controles_bloques", "pairs_au_niveau_4", "_ordre", "mesure_id"],
-        ascending=[False, False, False, True, True],
-    ).reset_index(drop=True)
+    n_peers = a.loc[(a["chu"] != chu) & a["niveau"].notna(), "chu"].nunique()
+    counted = n_peers >= min_peers_counted
+    order = ["ecart", "controles_bloques", "pairs_au_niveau_4", "_ordre", "mesure_id"]
+    ascending = [False, False, False, True, True]
+    if not counted:
+        order.remove("pairs_au_niveau_4")
+        ascending.pop(2)
+    plan = plan.sort_values(order, ascending=ascending).reset_index(drop=True)
+    plan["pairs_au_niveau_4"] = pd.array(
+        plan["pairs_au_niveau_4"].tolist() if counted else [None] * len(plan), dtype="Int64"
+    )
     plan["rang"] = range(1, len(plan) + 1)
     for column in ("niveau", "cible_retenue", "ecart", "chapitre"):
         plan[column] = pd.array(

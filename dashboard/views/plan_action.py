@@ -16,6 +16,7 @@ from dashboard.access import Viewer, page_roles, require_role
 from dashboard.decisions_data import decision_scope
 from dashboard.downloads import CSV_MIME, XLSX_MIME, safe_file_stem, to_csv_bytes
 from dashboard.formatting import format_integer
+from dashboard.scoped import SECRET
 from warehouse.plan import PEER_CODES_COLUMN, PLAN_LABELS, PRIORITY_TEXT
 from warehouse.plan_export import plan_workbook
 from warehouse.spreadsheets import list_text
@@ -112,9 +113,11 @@ def render(viewer: Viewer) -> None:
     second.metric(
         "Exigences ISO 27001 bloquées (total)", format_integer(plan["controles_bloques"].sum())
     )
+    peers = plan["pairs_au_niveau_4"]
     third.metric(
         "Mesures où un autre CHU est au niveau 4 ou plus",
-        format_integer(int((plan["pairs_au_niveau_4"] > 0).sum())),
+        # Withheld for a DSI when too few other CHUs answered (dashboard.scoped rules).
+        SECRET if peers.isna().all() else format_integer(int((peers > 0).sum())),
     )
     names = {c: e.nom for c, e in reference.establishments.items()} if scope.sees_names else None
     shown = plan_display(plan, names)

@@ -86,7 +86,20 @@ def handle(args: argparse.Namespace) -> int:
         print(f"chu-bench : CHU inconnu « {args.chu} » (codes connus : {known}).", file=sys.stderr)
         return 2
     engine = make_engine(args.database_url)
-    plan = read_action_plan(engine, reference, chu, args.annee, name_peers=not args.pour_chu)
+    # The CHU's own version follows the DSI view's disclosure rules (dashboard.scoped).
+    min_peers = 0
+    if args.pour_chu:
+        from dashboard.scoped import DisclosureRules
+
+        min_peers = DisclosureRules.from_env().min_peers
+    plan = read_action_plan(
+        engine,
+        reference,
+        chu,
+        args.annee,
+        name_peers=not args.pour_chu,
+        min_peers_counted=min_peers,
+    )
     if plan.empty:
         print(
             f"chu-bench : aucune mesure à améliorer pour {chu} en {args.annee} (aucune réponse "
