@@ -54,6 +54,16 @@ def _child(command: Sequence[str], env: dict[str, str]) -> tuple[float, float, s
     return wall, peak, output, cpu
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite warehouse, with what its write-ahead log still holds
+    (a bare copy of the main file would miss the last transactions, e.g. the benchmark
+    tables, and turn an incremental refresh into a full rebuild)."""
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
 def generate(root: Path, establishments: int, years: str) -> tuple[Path, Path]:
     landing, reference = root / "landing", root / "reference"
     subprocess.run(
@@ -113,7 +123,7 @@ def run_vs_floor(root: Path, landing: Path, env: dict[str, str], repeat: int) ->
                 timings = [line for line in output.splitlines() if " s" in line and ":" in line]
                 if keep is None:
                     keep = url_path
-                    shutil.copyfile(url_path, root / "big.sqlite")
+                    copy_sqlite(url_path, root / "big.sqlite")
                     (root / "timings.txt").write_text("\n".join(timings[-8:]))
             url_path.unlink(missing_ok=True)
     run_wall = statistics.median(r[0] for r in results["run"])
@@ -158,7 +168,7 @@ def one_new_file(warehouse: Path, landing: Path, env: dict[str, str], repeat: in
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             copy = Path(tmp) / "w.sqlite"
-            shutil.copyfile(warehouse, copy)
+            copy_sqlite(warehouse, copy)
             done = subprocess.run(
                 [PY, "-c", ONE_FILE, f"sqlite:///{copy}", str(latest), "FES"],
                 cwd=PROJECT_ROOT,
@@ -202,7 +212,7 @@ def page_renders(warehouse: Path, env: dict[str, str]) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "w.sqlite"
-        shutil.copyfile(warehouse, copy)
+        copy_sqlite(warehouse, copy)
         url = f"sqlite:///{copy}"
         create_user(make_engine(url), "bench-alliance", "bench-alliance-mdp", "alliance")
         dispose_engines()
