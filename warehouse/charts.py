@@ -680,12 +680,20 @@ def pooling_chart(
                 ),
             )
         )
+    return _pooling_layout(fig, data, "Économie estimée (MAD)", title)
+
+
+def _pooling_layout(
+    fig: go.Figure, data: pd.DataFrame, x_title: str, title: str | None
+) -> go.Figure:
+    """The layout both pooling charts share: one bar per item in ``data``'s order, labelled
+    « nom (type) » as text (names come from files), amounts in MAD."""
     order = [
         plain(f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})")
         for n, t in zip(data["nom"], data["type"], strict=True)
     ]
     fig.update_yaxes(categoryorder="array", categoryarray=order, title="")
-    fig.update_xaxes(title="Économie estimée (MAD)", tickformat=",.0f")
+    fig.update_xaxes(title=x_title, tickformat=",.0f")
     return apply_french_layout(
         fig, title=title, height=max(320, 80 + 32 * len(data)), legend_title="Type"
     )
@@ -727,15 +735,7 @@ def own_pooling_chart(
                 ),
             )
         )
-    order = [
-        plain(f"{n} ({POOLING_TYPE_LABELS.get(str(t), str(t)).lower()})")
-        for n, t in zip(data["nom"], data["type"], strict=True)
-    ]
-    fig.update_yaxes(categoryorder="array", categoryarray=order, title="")
-    fig.update_xaxes(title="Dépense de votre CHU (MAD)", tickformat=",.0f")
-    return apply_french_layout(
-        fig, title=title, height=max(320, 80 + 32 * len(data)), legend_title="Type"
-    )
+    return _pooling_layout(fig, data, "Dépense de votre CHU (MAD)", title)
 
 
 # --- A DSI's CHU against the other CHUs ----------------------------------------------------
