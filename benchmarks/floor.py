@@ -88,6 +88,26 @@ def _numbers(series: pd.Series) -> pd.Series:
     return pd.to_numeric(text, errors="coerce")
 
 
+def read_frame(raw: bytes) -> tuple[pd.DataFrame, str | None]:
+    """Decode, sniff the delimiter, read every cell as trimmed text; the kind from the
+    header (None when no kind's required columns are all there)."""
+    text = _decode(raw)
+    header = text.lstrip("\ufeff").splitlines()[0]
+    delimiter = max((";", ",", "\t"), key=header.count)
+    frame = pd.read_csv(
+        io.StringIO(text),
+        sep=delimiter,
+        dtype=str,
+        keep_default_na=False,
+        quoting=csv.QUOTE_MINIMAL,
+        skip_blank_lines=True,
+    )
+    frame.columns = [_plain(c) for c in frame.columns]
+    frame = frame.apply(lambda column: column.str.strip())
+    kind = next((k for k, cols in KINDS.items() if cols <= set(frame.columns)), None)
+    return frame, kind
+
+
 def check(
     frame: pd.DataFrame, kind: str, sender: str, measures: dict[int, set[str]]
 ) -> tuple[int, dict]:
@@ -159,20 +179,7 @@ def ingest(landing: Path, url: str, measures: dict[int, set[str]]) -> dict[str, 
     for path in sorted(landing.glob("*/*.csv")):
         sender = path.parent.name.upper()
         raw = path.read_bytes()
-        text = _decode(raw)
-        header = text.lstrip("\ufeff").splitlines()[0]
-        delimiter = max((";", ",", "\t"), key=header.count)
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_MINIMAL,
-            skip_blank_lines=True,
-        )
-        frame.columns = [_plain(c) for c in frame.columns]
-        frame = frame.apply(lambda column: column.str.strip())
-        kind = next((k for k, cols in KINDS.items() if cols <= set(frame.columns)), None)
+        frame, kind = read_frame(raw)
         errors, typed = (1, {}) if kind is None else check(frame, kind, sender, measures)
         valid = errors == 0
         annee = int(typed["annee"].iloc[0]) if valid else None  # type: ignore[union-attr]

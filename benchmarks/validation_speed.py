@@ -17,13 +17,9 @@ the whole folder.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
 from pathlib import Path
-
-import pandas as pd
 
 
 def _clock() -> tuple[float, float]:
@@ -32,24 +28,11 @@ def _clock() -> tuple[float, float]:
 
 def floor(files: list[tuple[Path, bytes]], measures: dict[int, set[str]]) -> int:
     """The bare script: decode, sniff, pandas read_csv, vectorised checks; errors counted."""
-    from benchmarks.floor import KINDS, _decode, _plain, check
+    from benchmarks.floor import check, read_frame
 
     errors = 0
     for path, raw in files:
-        text = _decode(raw)
-        header = text.lstrip("\ufeff").splitlines()[0]
-        delimiter = max((";", ",", "\t"), key=header.count)
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_MINIMAL,
-            skip_blank_lines=True,
-        )
-        frame.columns = [_plain(c) for c in frame.columns]
-        frame = frame.apply(lambda column: column.str.strip())
-        kind = next((k for k, cols in KINDS.items() if cols <= set(frame.columns)), None)
+        frame, kind = read_frame(raw)
         errors += 1 if kind is None else check(frame, kind, path.parent.name.upper(), measures)[0]
     return errors
 
