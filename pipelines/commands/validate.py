@@ -13,7 +13,7 @@ import sys
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
-        help="vérifier un fichier CSV (maturité, dépenses ou profil) avant de l'envoyer",
+        help="vérifier un fichier CSV ou XLSX (maturité, dépenses ou profil) avant de l'envoyer",
         description="Vérifie un fichier CSV selon le contrat de données et affiche le rapport.",
     )
     parser.add_argument("file", metavar="FICHIER", help="le fichier CSV à vérifier")
